@@ -1,0 +1,76 @@
+"""Values that leave the answer engine: results, citations and stream events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from index.types import Passage
+
+Language = Literal["fr", "en"]
+
+
+@dataclass
+class Message:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass
+class Citation:
+    """A passage given to the generator, numbered as cited ``[n]`` in the answer."""
+
+    n: int
+    source: str
+    title: str
+    page: int | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+    @classmethod
+    def from_passage(cls, n: int, p: Passage) -> Citation:
+        return cls(n, p.source, p.title, p.page, p.text, p.start, p.end, p.score)
+
+
+@dataclass
+class AnswerResult:
+    """The checked answer: the ``--json`` output of ``ask`` and the body of ``POST /api/ask``."""
+
+    question: str
+    answer: str
+    answerable: bool
+    language: Language
+    citations: list[Citation] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)  # retrieval, first_token, total
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SourcesEvent:
+    """First stream event: the passages the answer may cite, numbered from 1."""
+
+    citations: list[Citation]
+    type: Literal["sources"] = "sources"
+
+
+@dataclass
+class TokenEvent:
+    """A piece of the (not yet checked) answer text."""
+
+    text: str
+    type: Literal["token"] = "token"
+
+
+@dataclass
+class AnswerEvent:
+    """Last stream event: the checked answer, which replaces the streamed text."""
+
+    result: AnswerResult
+    type: Literal["answer"] = "answer"
+
+
+StreamEvent = SourcesEvent | TokenEvent | AnswerEvent

