@@ -1,0 +1,140 @@
+"""The citation checker on crafted answers over real passages of the seed corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from answer.citations import check_answer, numbers_absent
+from answer.types import Citation
+
+CORPUS = Path("/work/shared/corpus")
+MBM = "000_64973d3adad43edf.txt"  # Mission Bassin Minier international cooperation
+INTERREG = "004_e8f85599edcc36f1.txt"  # cross-border cooperation projects
+
+
+def _passage(n: int, source: str, start: str, end: str) -> Citation:
+    """The real text of ``source`` from the line starting with ``start`` to ``end`` included."""
+    text = (CORPUS / source).read_text(encoding="utf-8")
+    i = text.index(start)
+    j = text.index(end, i) + len(end)
+    return Citation(n, source, source, None, text[i:j], i, j, 1.0)
+
+
+@pytest.fixture(scope="module")
+def passages() -> list[Citation]:
+    """Four passages as a retriever would give them: three of one document, one of the other."""
+    return [
+        _passage(1, MBM, "Dès sa mise en place", "Tyne and Wear)"),
+        _passage(2, MBM, "La Région Nord - Pas-de-Calais s’est engagée", "9 sites brésiliens"),
+        _passage(3, INTERREG, "De 2007 à 2013", "leur\tont\tété\talloués."),
+        _passage(4, MBM, "Partenaires", "Tel : 33 + (0) 321 08 72 72"),
+    ]
+
+
+def test_correct_multi_citation_answer_is_kept_intact(passages: list[Citation]) -> None:
+    answer = (
+        "La Mission Bassin Minier a été mise en place en juin 2000 [1]. "
+        "Afin de soutenir 172 projets, 253 millions €, dont près de 118,2 millions € de "
+        "l'Union européenne, ont été alloués [3].\n"
+        "- Le programme « Mosaïques d’Aires Protégées » a identifié 9 sites brésiliens [2].\n"
+        "- On peut joindre Catherine Bertram au 33 + (0) 321 08 72 72 [4]."
+    )
+    result = check_answer(answer, passages, "fr")
+    assert result.answer == answer
+    assert result.cited == [1, 2, 3, 4]
+    assert result.removed == []
+    assert result.answerable
+    assert numbers_absent(result.answer, passages) == []
+
+
+def test_invented_number_is_removed(passages: list[Citation]) -> None:
+    answer = (
+        "La Mission Bassin Minier a été mise en place en juin 2000 [1]. "
+        "Son budget annuel est de 4,5 millions d'euros [1]."
+    )
+    result = check_answer(answer, passages, "fr")
+    assert "4,5" not in result.answer
+    assert result.answer == "La Mission Bassin Minier a été mise en place en juin 2000 [1]."
+    assert len(result.removed) == 1
+    assert numbers_absent(answer, passages) == ["4,5"]
+
+
+def test_number_formats_are_normalised(passages: list[Citation]) -> None:
+    answer = "L’Union européenne a apporté près de 118.2 millions € sur 253\u202fmillions € [3]."
+    result = check_answer(answer, passages, "fr")
+    assert result.answer == answer and result.cited == [3]
+    # a right number with the wrong magnitude is not supported
+    assert not check_answer(
+        "L'Union européenne a apporté 118,2 milliards € [3].", passages, "fr"
+    ).answerable
+
+
+def test_wrong_citation_is_moved_to_the_supporting_passage(passages: list[Citation]) -> None:
+    result = check_answer("Le programme RESCUE a duré de 2002 à 2005 [3].", passages, "fr")
+    assert result.cited == [1]
+    assert result.answer == "Le programme RESCUE a duré de 2002 à 2005 [1]."
+    assert numbers_absent(result.answer, passages) == []
+
+
+def test_citation_beyond_given_passages_is_dropped(passages: list[Citation]) -> None:
+    result = check_answer(
+        "L'Etat français a signé en 2004 un accord de coopération avec le Brésil [7].",
+        passages,
+        "fr",
+    )
+    assert "[7]" not in result.answer
+    assert result.cited == [2]
+    # an out-of-range citation on an unsupported claim leaves nothing to cite
+    refused = check_answer("Le Parc a été créé en 1987 [7].", passages, "fr")
+    assert not refused.answerable and refused.answer == "" and refused.cited == []
+
+
+def test_claim_from_another_document_is_removed(passages: list[Citation]) -> None:
+    """A true fact of the corpus, but in no given passage (the Hainaut park is elsewhere)."""
+    answer = (
+        "Les projets COSANTRAN et COSANWALFRAN simplifient l'accès aux soins de santé [3]. "
+        "Le Parc Naturel Transfrontalier du Hainaut gère 450 ha de territoire naturel [3]."
+    )
+    result = check_answer(answer, passages, "fr")
+    assert not result.answerable
+    assert result.answer == ""
+    assert len(result.removed) == 2
+
+
+def test_uncited_sentences(passages: list[Citation]) -> None:
+    answer = (
+        "Voici ce que disent les documents :\n"
+        "Le programme européen RESCUE a réuni 6 régions européennes, dont la Ruhr et la Silésie.\n"
+        "La Commission européenne a versé 12 millions à la Wallonie."
+    )
+    result = check_answer(answer, passages, "fr")
+    assert result.answer == (
+        "Voici ce que disent les documents :\n"
+        "Le programme européen RESCUE a réuni 6 régions européennes, dont la Ruhr et la "
+        "Silésie [1]."
+    )
+    assert result.cited == [1]
+    # a connective sentence alone answers nothing
+    alone = check_answer("Je n'ai pas trouvé cette information dans les documents.", passages, "fr")
+    assert not alone.answerable and alone.cited == []
+
+
+def test_english_answer_over_french_passages(passages: list[Citation]) -> None:
+    answer = (
+        "The Brazilian programme for protected areas is called « Mosaïques d’Aires "
+        "Protégées »; 9 Brazilian sites were identified [2]. "
+        "The Centre Historique Minier de Lewarde is one of the partners [4]. "
+        "It received 40 million euros from the World Bank [2]."
+    )
+    result = check_answer(answer, passages, "en")
+    assert result.cited == [2, 4]
+    assert "World Bank" not in result.answer and "40" not in result.answer
+    assert result.answer.startswith("The Brazilian programme")
+    assert len(result.removed) == 1
+
+
+def test_proper_name_absent_from_passage_is_removed(passages: list[Citation]) -> None:
+    answer = "La Mission Bassin Minier a participé au programme RESCUE avec la Catalogne [1]."
+    assert not check_answer(answer, passages, "fr").answerable
