@@ -1,0 +1,59 @@
+"""Scoring one answer, and summarising many: recall, citation precision, refusals, latency."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from answer.citations import cited_numbers, fold
+from answer.types import Citation
+
+
+def norm(text: str) -> str:
+    """Accent-, case-, apostrophe- and whitespace-insensitive form used by every comparison."""
+    return fold(text)
+
+
+def _norm_span(text: str) -> str:
+    """Normalised text with punctuation around words reduced to spaces (for gold spans)."""
+    return re.sub(r"\s+", " ", re.sub(r"[^\w%€$.,'-]+", " ", norm(text))).strip()
+
+
+def keys_found(answer: str, keys: Sequence[Sequence[str]]) -> bool:
+    """True when every key group has one alternative in the answer (normalised substring)."""
+    text = norm(answer)
+    return all(any(norm(alt) in text for alt in group) for group in keys)
+
+
+def span_found(answer: str, spans: Iterable[str]) -> bool:
+    """True when any gold span (PIAF) occurs in the text, normalised."""
+    text = _norm_span(answer)
+    return any(_norm_span(s) and _norm_span(s) in text for s in spans)
+
+
+def evidence_cited(answer: str, citations: list[Citation], evidence: str) -> bool:
+    """True when the evidence quote lies in a passage that the answer actually cites."""
+    cited = set(cited_numbers(answer))
+    quote = norm(evidence)
+    return any(c.n in cited and quote in norm(c.text) for c in citations)
+
+
+def evidence_given(citations: list[Citation], evidence: str) -> bool:
+    """True when the evidence quote lies in any passage given to the generator (retrieval hit)."""
+    quote = norm(evidence)
+    return any(quote in norm(c.text) for c in citations)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (``q`` in 0..100); None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def share(flags: Sequence[bool]) -> float | None:
+    """Fraction of True values; None when there is nothing to count."""
+    return sum(flags) / len(flags) if flags else None
