@@ -1,0 +1,243 @@
+"""The public HTTP API: ``POST /api/ask``, ``POST /api/chat`` (server-sent events), health.
+
+Engine calls block (embedding, generation), so they run in the threadpool and the event
+loop keeps serving other requests; the stream's sync generator is pulled one event at a
+time from a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionError, QuestionTooLong
+from answer.types import AnswerEvent, Message, SourcesEvent, StreamEvent, TokenEvent
+from server.errors import ApiError
+from server.loading import ServiceSlot
+from server.models import (
+    AnswerModel,
+    AskRequest,
+    ErrorModel,
+    HealthModel,
+    LoadingModel,
+)
+from server.ratelimit import Limit, RateLimiter
+from settings import Settings
+
+log = logging.getLogger("passerelle.server")
+
+SessionHeader = Annotated[
+    str | None, Header(alias="X-Passerelle-Session", max_length=128, include_in_schema=True)
+]
+_END = object()
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorModel} for code in codes}
+
+
+def max_body_bytes(settings: Settings) -> int:
+    """Largest accepted request body: a full question and history, JSON-escaped, plus slack."""
+    chars = settings.max_question_chars * (1 + 4 * settings.max_history_messages)
+    return 6 * chars + 16_384
+
+
+def admit(request: Request, body: AskRequest, session_header: str | None) -> list[Message]:
+    """Checks that run before any engine work: rate limits, then sizes. Returns the history."""
+    settings: Settings = request.app.state.settings
+    limiter: RateLimiter = request.app.state.limiter
+    checks = [(Limit("ip", settings.rate_limit_per_minute), _client_ip(request))]
+    session = session_header or body.session
+    if session:
+        checks.append((Limit("session", settings.session_rate_limit_per_minute), session))
+    refused = limiter.hit(checks)
+    if refused is not None:
+        limit, wait = refused
+        who = "cette adresse / this address" if limit.kind == "ip" else "cette conversation"
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"Trop de questions pour {who} ({limit.count} par minute) : réessayez dans "
+            f"{wait} s. / Too many questions; retry in {wait} s.",
+            headers={"Retry-After": str(wait)},
+            retry_after=wait,
+        )
+    limit_chars = settings.max_question_chars
+    if len(body.question) > limit_chars:
+        raise _too_long(QuestionTooLong(len(body.question), limit_chars))
+    if not body.question.strip():
+        raise _empty(EmptyQuestion())
+    if len(body.history) > settings.max_history_messages:
+        raise ApiError(
+            413,
+            "history_too_long",
+            f"L'historique compte {len(body.history)} messages ; le maximum est "
+            f"{settings.max_history_messages}. / History too long.",
+            max_messages=settings.max_history_messages,
+        )
+    history_chars = 4 * limit_chars
+    if any(len(m.content) > history_chars for m in body.history):
+        raise ApiError(
+            413,
+            "history_too_long",
+            f"Un message de l'historique dépasse {history_chars} caractères. "
+            "/ A history message is too long.",
+            max_chars=history_chars,
+        )
+    return [Message(role=m.role, content=m.content) for m in body.history]
+
+
+def _client_ip(request: Request) -> str:
+    # uvicorn rewrites client from X-Forwarded-For only for trusted proxies (--forwarded-allow-ips)
+    return request.client.host if request.client else "unknown"
+
+
+def _too_long(exc: QuestionTooLong) -> ApiError:
+    return ApiError(413, "question_too_long", str(exc), max_chars=exc.limit)
+
+
+def _empty(exc: EmptyQuestion) -> ApiError:
+    return ApiError(422, "empty_question", str(exc))
+
+
+def _engine_error(exc: Exception) -> ApiError:
+    """The HTTP form of an error raised by the answer engine."""
+    if isinstance(exc, QuestionTooLong):
+        return _too_long(exc)
+    if isinstance(exc, EmptyQuestion):
+        return _empty(exc)
+    if isinstance(exc, QuestionError):
+        return ApiError(422, "invalid_request", str(exc))
+    if isinstance(exc, GeneratorUnavailable):
+        return ApiError(
+            503,
+            "unavailable",
+            f"Le générateur de réponses est indisponible. / Generator unavailable: {exc}",
+        )
+    log.exception("answer engine failed", exc_info=exc)
+    return ApiError(
+        500,
+        "internal_error",
+        "Erreur interne pendant la réponse ; réessayez. / Internal error while answering.",
+    )
+
+
+def event_payload(event: StreamEvent) -> tuple[str, dict[str, Any]]:
+    """SSE event name and JSON data of one engine stream event."""
+    if isinstance(event, SourcesEvent):
+        return "sources", {"citations": [asdict(c) for c in event.citations]}
+    if isinstance(event, TokenEvent):
+        return "token", {"text": event.text}
+    if isinstance(event, AnswerEvent):
+        return "answer", event.result.to_dict()
+    raise TypeError(f"unknown stream event {event!r}")
+
+
+def _sse(name: str, data: dict[str, Any]) -> dict[str, str]:
+    return {"event": name, "data": json.dumps(data, ensure_ascii=False)}
+
+
+async def _event_stream(first: StreamEvent, events: Iterator[StreamEvent]) -> AsyncIterator[dict]:
+    """The SSE events: the already-pulled first event, the rest, or a final ``error``."""
+    try:
+        yield _sse(*event_payload(first))
+        while (event := await run_in_threadpool(next, events, _END)) is not _END:
+            yield _sse(*event_payload(event))
+    except Exception as exc:  # the stream has started: report in-band, keep the server up
+        error = _engine_error(exc)
+        yield _sse("error", {"error": error.code, "detail": error.detail, "status": error.status})
+    finally:
+        close = getattr(events, "close", None)
+        if close is not None:
+            # ValueError: still running in a worker thread after a client disconnect
+            with contextlib.suppress(ValueError):
+                close()
+
+
+def build_router(settings: Settings) -> APIRouter:
+    """The ``/api`` routes; body size limits come from ``settings``."""
+    router = APIRouter(prefix="/api", tags=["api"])
+    body_limit = max_body_bytes(settings)
+
+    @router.post(
+        "/ask",
+        response_model=AnswerModel,
+        responses=_errors(403, 413, 422, 429, 500, 503),
+        max_body_size=body_limit,
+        summary="Answer a question with checked citations",
+    )
+    async def ask(
+        body: AskRequest, request: Request, x_passerelle_session: SessionHeader = None
+    ) -> dict[str, Any]:
+        slot: ServiceSlot = request.app.state.slot
+        services = slot.require()
+        history = admit(request, body, x_passerelle_session)
+        try:
+            result = await run_in_threadpool(services.engine.ask, body.question, history)
+        except Exception as exc:
+            raise _engine_error(exc) from exc
+        return result.to_dict()
+
+    @router.post(
+        "/chat",
+        response_class=EventSourceResponse,
+        responses={
+            200: {
+                "description": "Server-sent events: `sources` (`{citations}`), then `token` "
+                "(`{text}`) events, then one `answer` (the checked AnswerModel); `error` "
+                "(`{error, detail, status}`) replaces the rest if answering fails.",
+                "content": {"text/event-stream": {}},
+            },
+            **_errors(403, 413, 422, 429, 500, 503),
+        },
+        max_body_size=body_limit,
+        summary="Answer a question as a stream of server-sent events",
+    )
+    async def chat(
+        body: AskRequest, request: Request, x_passerelle_session: SessionHeader = None
+    ) -> EventSourceResponse:
+        slot: ServiceSlot = request.app.state.slot
+        services = slot.require()
+        history = admit(request, body, x_passerelle_session)
+        events = services.engine.stream(body.question, history)
+        # Pull the first event before answering 200, so that refused questions get a status.
+        try:
+            first = await run_in_threadpool(next, events, _END)
+        except Exception as exc:
+            raise _engine_error(exc) from exc
+        if first is _END:
+            raise _engine_error(RuntimeError("the answer stream was empty"))
+        return EventSourceResponse(
+            _event_stream(first, events), ping=15, headers={"Cache-Control": "no-store"}
+        )
+
+    @router.get(
+        "/health",
+        response_model=HealthModel,
+        responses={503: {"model": LoadingModel}},
+        summary="Readiness: 503 while loading, then document and chunk counts",
+    )
+    async def health(request: Request) -> Any:
+        slot: ServiceSlot = request.app.state.slot
+        if slot.services is None:
+            state = "error" if slot.error else "loading"
+            body = {"status": state, "detail": slot.error}
+            return JSONResponse(body, 503, headers={"Retry-After": "5"})
+        status = await run_in_threadpool(slot.services.index.status)
+        return {
+            "status": "ok",
+            "documents": int(status.get("documents", 0)),
+            "chunks": int(status.get("chunks", 0)),
+            "generator": slot.services.settings.generator,
+        }
+
+    return router

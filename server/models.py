@@ -1,0 +1,99 @@
+"""Pydantic request and response bodies of the HTTP API (they shape ``/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HistoryMessage(BaseModel):
+    """One earlier turn of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    """A question, with the conversation so far (oldest first) for follow-up questions."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "Quand la Mission Bassin Minier a-t-elle été créée ?", "history": []}
+            ]
+        },
+    )
+
+    question: str = Field(description="The question; 413 beyond max_question_chars.")
+    history: list[HistoryMessage] = Field(
+        default_factory=list, description="Earlier turns; 413 beyond max_history_messages."
+    )
+    session: str | None = Field(
+        default=None,
+        max_length=128,
+        description="Conversation id for per-session rate limits (or X-Passerelle-Session).",
+    )
+
+
+class CitationModel(BaseModel):
+    """A passage the answer may cite as ``[n]``, located in its cleaned document."""
+
+    model_config = ConfigDict(extra="allow")  # fields the engine adds later pass through
+
+    n: int
+    source: str = Field(description="Path of the document relative to the corpus folder.")
+    title: str
+    page: int | None
+    text: str = Field(description="The quoted passage.")
+    start: int
+    end: int
+    score: float
+
+
+class AnswerModel(BaseModel):
+    """The checked answer: every ``[n]`` in ``answer`` refers to ``citations[n-1]``."""
+
+    model_config = ConfigDict(extra="allow")  # fields the engine adds later pass through
+
+    question: str
+    answer: str
+    answerable: bool
+    language: Literal["fr", "en"]
+    citations: list[CitationModel]
+    timings_ms: dict[str, float] = Field(description="retrieval, first_token, total")
+    generator: str = Field("", description="Generator that wrote the answer.")
+    query: str = Field("", description="Standalone question used for retrieval.")
+
+
+class HealthModel(BaseModel):
+    """Service state once the index and engine are loaded."""
+
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    generator: str
+
+
+class LoadingModel(BaseModel):
+    """Service state while loading (or after loading failed): answered with 503."""
+
+    status: Literal["loading", "error"]
+    detail: str | None = None
+
+
+class ErrorModel(BaseModel):
+    """Every API error: a stable machine code and a message for people (French / English)."""
+
+    error: str = Field(
+        description="origin_not_allowed, rate_limited, question_too_long, history_too_long, "
+        "request_too_large, invalid_request, empty_question, loading, unavailable, "
+        "internal_error"
+    )
+    detail: str
+    retry_after: int | None = None
+    max_chars: int | None = None
+    max_messages: int | None = None
