@@ -44,6 +44,8 @@ class AnswerResult:
     language: Language
     citations: list[Citation] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)  # retrieval, first_token, total
+    generator: str = ""  # generator that wrote the answer ("extractive" after a fallback)
+    query: str = ""  # standalone question used for retrieval (follow-ups rewritten)
 
     def to_dict(self) -> dict:
         return asdict(self)

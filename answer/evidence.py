@@ -1,0 +1,108 @@
+"""Which sentences of the retrieved passages support a question, by stemmed-term overlap.
+
+Used twice: to trim passages to their most relevant window before prompting a model
+(small prompts are fast prompts on a CPU), and to build extractive answers.
+Hand-written because no installed library scores sentences of a handful of passages
+against a question without a model; this is a few lines of weighted term overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from answer.text import content_terms, detect_language, sentences, squash_spaces, term_keys
+from answer.types import Citation, Language
+
+
+@dataclass
+class Sentence:
+    """One sentence of a numbered passage, with how well it matches the question."""
+
+    n: int  # citation number of its passage (1 = best ranked)
+    index: int  # position of the sentence in its passage
+    text: str
+    coverage: float  # weighted share of the question's terms it contains, 0..1
+    score: float  # coverage plus a small bonus for better-ranked passages
+
+
+@dataclass
+class Evidence:
+    """All scored sentences of the passages, and the question's terms and weights."""
+
+    sentences: list[Sentence]
+    weights: dict[str, float]
+    same_language: bool  # passages written in the question's language (overlap is meaningful)
+
+    def best(self) -> Sentence | None:
+        return max(self.sentences, key=lambda s: s.score, default=None)
+
+    def of_passage(self, n: int) -> list[Sentence]:
+        return [s for s in self.sentences if s.n == n]
+
+
+def _keys(word: str) -> frozenset[str]:
+    return term_keys(word)
+
+
+def gather(question: str, citations: list[Citation], language: Language) -> Evidence:
+    """Score every sentence of ``citations`` against ``question``.
+
+    A question word weighs more when few sentences contain it (inverse document
+    frequency over these sentences); words found in none weigh the most, so that a
+    question about something absent ("the annual budget") gets a low coverage even
+    when its other words ("Mission Bassin Minier") are everywhere.
+    """
+    q_words = content_terms(question)
+    raw: list[tuple[int, int, str, set[str]]] = []
+    langs = []
+    for c in citations:
+        text = c.text
+        langs.append(detect_language(text[:600]))
+        for i, (s, e) in enumerate(sentences(text, language)):
+            sent = squash_spaces(text[s:e])
+            if len(sent) < 3:
+                continue
+            keys: set[str] = set()
+            for w in content_terms(sent):
+                keys |= _keys(w)
+            raw.append((c.n, i, sent, keys))
+    n_sent = max(len(raw), 1)
+    weights: dict[str, float] = {}
+    for w in q_words:
+        df = sum(1 for *_, keys in raw if _keys(w) & keys)
+        weight = math.log((n_sent + 1) / (df + 0.5))
+        if w.isdigit():
+            weight *= 1.5  # a number in the question must be found
+        weights[w] = max(weight, 0.05)
+    total = sum(weights.values()) or 1.0
+    scored = []
+    for n, i, sent, keys in raw:
+        cov = sum(wt for w, wt in weights.items() if _keys(w) & keys) / total
+        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n))
+    same = not langs or sum(lang == language for lang in langs) * 2 >= len(langs)
+    return Evidence(scored, weights, same)
+
+
+def window(evidence: Evidence, citation: Citation, budget: int) -> str:
+    """The passage cut to its best sentences (at most ``budget`` characters, in order)."""
+    sents = evidence.of_passage(citation.n)
+    whole = squash_spaces(citation.text)
+    if len(whole) <= budget or not sents:
+        return whole[:budget]
+    chosen: list[Sentence] = []
+    used = 0
+    for s in sorted(sents, key=lambda s: (-s.coverage, s.index)):
+        if used + len(s.text) + 1 > budget:
+            if not chosen:  # a single long sentence: keep its beginning
+                chosen.append(Sentence(s.n, s.index, s.text[:budget], s.coverage, s.score))
+            continue
+        chosen.append(s)
+        used += len(s.text) + 1
+    chosen.sort(key=lambda s: s.index)
+    parts: list[str] = []
+    for prev, s in zip([None, *chosen], chosen, strict=False):
+        if prev is not None and s.index != prev.index + 1:
+            parts.append("…")
+        parts.append(s.text)
+    return " ".join(parts)

@@ -1,0 +1,83 @@
+"""The bundled Qwen2.5 GGUF model, run in-process by llama.cpp."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from answer.errors import GeneratorUnavailable
+from answer.generators.base import ChatMessage, Grounding
+from settings import Settings
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+# One model per process: loading takes seconds and 1+ GB of RAM, and a llama.cpp
+# context is not thread-safe, so every call holds ``_LOCK`` while it generates.
+_LOCK = threading.Lock()
+_MODELS: dict[tuple[str, int, int], Llama] = {}
+
+
+def _load(path: Path, threads: int, context: int) -> Llama:
+    key = (str(path), threads, context)
+    if key not in _MODELS:
+        from llama_cpp import Llama
+
+        _MODELS.clear()  # never two models in memory
+        _MODELS[key] = Llama(
+            model_path=str(path), n_ctx=context, n_threads=threads, n_batch=512, verbose=False
+        )
+    return _MODELS[key]
+
+
+class LocalGenerator:
+    """Streams chat completions from ``settings.llm_path`` (loaded on first use)."""
+
+    name = "local"
+    uses_llm = True
+
+    def __init__(self, settings: Settings) -> None:
+        import llama_cpp  # noqa: F401  (fail now, not at the first question)
+
+        if not settings.llm_path.is_file():
+            raise GeneratorUnavailable(
+                f"model file {settings.llm_path} not found (run scripts/assemble_model.py)"
+            )
+        self.path = settings.llm_path
+        self.threads = settings.llm_threads
+        self.context = settings.llm_context
+        self.max_tokens = settings.max_answer_tokens
+
+    def load(self) -> None:
+        """Load the model now (the server does it at start-up, not at the first question)."""
+        with _LOCK:
+            _load(self.path, self.threads, self.context)
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int | None = None,
+        grounding: Grounding | None = None,
+    ) -> Iterator[str]:
+        """Answer pieces as llama.cpp produces them (greedy-ish: temperature 0.1)."""
+        with _LOCK:
+            try:
+                llm = _load(self.path, self.threads, self.context)
+                chunks = llm.create_chat_completion(
+                    messages=messages,
+                    stream=True,
+                    temperature=0.1,
+                    top_p=0.9,
+                    repeat_penalty=1.05,
+                    max_tokens=max_tokens or self.max_tokens,
+                    seed=0,
+                )
+                for chunk in chunks:
+                    text = chunk["choices"][0]["delta"].get("content")
+                    if text:
+                        yield text
+            except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context
+                raise GeneratorUnavailable(f"local model failed: {err}") from err

@@ -1,0 +1,77 @@
+"""Any OpenAI-compatible chat server (llama.cpp server, vLLM, Ollama, a hosted API)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+
+from answer.errors import GeneratorUnavailable
+from answer.generators.base import ChatMessage, Grounding
+from settings import Settings
+
+
+class OpenAIGenerator:
+    """Streams ``POST {openai_url}/chat/completions`` with server-sent events.
+
+    Plain httpx rather than the ``openai`` package: one request shape is all we need,
+    and httpx is already a dependency.
+    """
+
+    name = "openai"
+    uses_llm = True
+
+    def __init__(self, settings: Settings, *, timeout: float = 120.0) -> None:
+        self.url = settings.openai_url.rstrip("/") + "/chat/completions"
+        self.model = settings.openai_model
+        self.max_tokens = settings.max_answer_tokens
+        headers = {"Accept": "text/event-stream"}
+        if settings.openai_key:
+            headers["Authorization"] = f"Bearer {settings.openai_key}"
+        self.client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=5.0))
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int | None = None,
+        grounding: Grounding | None = None,
+    ) -> Iterator[str]:
+        """Answer pieces as the server sends them."""
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "temperature": 0.1,
+            "max_tokens": max_tokens or self.max_tokens,
+        }
+        try:
+            with self.client.stream("POST", self.url, json=body) as response:
+                if response.status_code != 200:
+                    detail = response.read().decode("utf-8", "replace")[:300]
+                    raise GeneratorUnavailable(
+                        f"{self.url} answered HTTP {response.status_code}: {detail}"
+                    )
+                for line in response.iter_lines():
+                    text = _delta_text(line)
+                    if text is None:
+                        break
+                    if text:
+                        yield text
+        except httpx.HTTPError as err:
+            raise GeneratorUnavailable(f"cannot reach {self.url}: {err}") from err
+
+
+def _delta_text(line: str) -> str | None:
+    """Text of one SSE line ("" if none); None at the end of the stream."""
+    if not line.startswith("data:"):
+        return ""
+    data = line[5:].strip()
+    if data == "[DONE]":
+        return None
+    try:
+        choices = json.loads(data).get("choices") or [{}]
+    except json.JSONDecodeError:
+        return ""
+    return (choices[0].get("delta") or {}).get("content") or ""
