@@ -87,6 +87,13 @@ def detect_format(row: dict[str, Any]) -> Format:
     )
 
 
+def _detect(where: str, row: dict[str, Any]) -> Format:
+    try:
+        return detect_format(row)
+    except EvalFileError as exc:
+        raise EvalFileError(f"{where}: {exc}") from None
+
+
 def _keys(value: Any, where: str) -> list[list[str]]:
     if value is None:
         return []
@@ -160,12 +167,12 @@ def load(path: Path, limit: int | None = None) -> EvalFile:
             rows.append((where, row))
     if not rows:
         raise EvalFileError(f"{path}: empty file")
-    fmt = detect_format(rows[0][1])
+    fmt = _detect(*rows[0])
     if limit is not None:
         rows = rows[: max(limit, 0)]
     result = EvalFile(path, fmt)
     for index, (where, row) in enumerate(rows, 1):
-        if detect_format(row) != fmt:
+        if _detect(where, row) != fmt:
             raise EvalFileError(f"{where}: row of another format than the first ({fmt})")
         if fmt == "feedback":
             cits = row.get("citations") or []

@@ -10,7 +10,7 @@ from typing import Any
 
 from answer.citations import cited_numbers, numbers_absent
 from answer.engine import AnswerEngine
-from answer.types import AnswerEvent, AnswerResult, Citation, Message, TokenEvent
+from answer.types import AnswerEvent, AnswerResult, Citation, Message, SourcesEvent, TokenEvent
 from evaluation import metrics
 from evaluation.datasets import EvalFile, Turn
 from index.service import IndexService
@@ -52,26 +52,35 @@ class Report:
         return asdict(self)
 
 
-def _timed_answer(
-    engine: AnswerEngine, question: str, history: list[Message]
-) -> tuple[AnswerResult, float, float]:
-    """The engine's checked answer, time to first token and total time (ms, wall clock)."""
+@dataclass
+class _Timed:
+    result: AnswerResult
+    sources: list[Citation]  # every passage given to the generator (the answer cites some)
+    first_token_ms: float
+    total_ms: float
+
+
+def _timed_answer(engine: AnswerEngine, question: str, history: list[Message]) -> _Timed:
+    """The engine's checked answer, its sources, time to first token and total (ms, wall)."""
     start = time.perf_counter()
     first: float | None = None
     result: AnswerResult | None = None
+    sources: list[Citation] = []
     for event in engine.stream(question, history):
-        if isinstance(event, TokenEvent) and first is None and event.text.strip():
+        if isinstance(event, SourcesEvent):
+            sources = event.citations
+        elif isinstance(event, TokenEvent) and first is None and event.text.strip():
             first = time.perf_counter()
         elif isinstance(event, AnswerEvent):
             result = event.result
     end = time.perf_counter()
     if result is None:
         raise RuntimeError("the engine stream ended without an answer event")
-    return result, ((first or end) - start) * 1000, (end - start) * 1000
+    return _Timed(result, sources, ((first or end) - start) * 1000, (end - start) * 1000)
 
 
-def score_turn(row: Row, turn: Turn, result: AnswerResult) -> None:
-    """Fill the scores of ``row`` from the engine's result."""
+def score_turn(row: Row, turn: Turn, result: AnswerResult, sources: list[Citation]) -> None:
+    """Fill the scores of ``row`` from the engine's result and the passages it was given."""
     row.answer = result.answer
     row.answered = result.answerable
     row.cited = sorted(cited_numbers(result.answer))
@@ -82,7 +91,7 @@ def score_turn(row: Row, turn: Turn, result: AnswerResult) -> None:
     if turn.keys:
         row.key_hit = result.answerable and metrics.keys_found(result.answer, turn.keys)
     if turn.evidence:
-        row.evidence_retrieved = metrics.evidence_given(result.citations, turn.evidence)
+        row.evidence_retrieved = metrics.evidence_given(sources or result.citations, turn.evidence)
         if result.answerable:
             row.evidence_cited = metrics.evidence_cited(
                 result.answer, result.citations, turn.evidence
@@ -139,9 +148,11 @@ def evaluate(
             rid = case.id if len(case.turns) == 1 else f"{case.id}#{t_index}"
             row = Row(rid, turn.question, expected_answerable=turn.answerable)
             try:
-                result, first_ms, total_ms = _timed_answer(engine, turn.question, list(history))
-                row.first_token_ms, row.total_ms = round(first_ms, 1), round(total_ms, 1)
-                score_turn(row, turn, result)
+                timed = _timed_answer(engine, turn.question, list(history))
+                result = timed.result
+                row.first_token_ms = round(timed.first_token_ms, 1)
+                row.total_ms = round(timed.total_ms, 1)
+                score_turn(row, turn, result, timed.sources)
                 if turn.spans:  # PIAF: is a gold span in the top-5 retrieved passages?
                     top = index.search(turn.question, k=5)
                     row.hit_at_5 = any(metrics.span_found(p.text, turn.spans) for p in top)
