@@ -2,40 +2,207 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from index.embeddings import make_embedding
+from index.keyword import KeywordIndex, fingerprint
+from index.pipeline import ProgressFn, build_pipeline, load_docstore, make_plan, run_plan
+from index.retrieve import build_retriever, query_bundle, to_passages
+from index.store import StoreUnavailable, open_collection, vector_store
 from index.types import IngestReport, Passage
 from settings import Settings
+
+MAX_QUERY_CHARS = 4000  # retrieval reads at most this much of a question
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest of the same index is running."""
 
 
 class IndexService:
     """Owns the embedding model, the Chroma collection and the keyword index of one corpus.
 
-    Thread-safe for ``search`` while ``ingest`` runs in another thread: searches see the
-    previous index until the ingest completes.
+    ``search`` may run while ``ingest`` runs in another thread: the keyword index is
+    swapped when the ingest completes, and ingests of one index never overlap (a file
+    lock also guards against a second process).
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._embed: BaseEmbedding | None = None
+        self._collection = None
+        self._keyword: KeywordIndex | None = None
+        self._docstore_mtime: float | None = None
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ resources
+    @property
+    def docstore_path(self) -> Path:
+        return self.settings.index_dir / "docstore.json"
+
+    @property
+    def embed_model(self) -> BaseEmbedding:
+        if self._embed is None:
+            self._embed = make_embedding(self.settings)
+        return self._embed
+
+    @property
+    def collection(self):
+        """The Chroma collection (reconnects after the store was unreachable)."""
+        if self._collection is None:
+            self._collection = open_collection(self.settings)
+        return self._collection
+
+    def _call_store(self, fn):
+        """Run ``fn`` against the store, turning transport errors into StoreUnavailable."""
+        try:
+            return fn()
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            if self.settings.chroma_url and _looks_like_connection_error(exc):
+                self._collection = None
+                raise StoreUnavailable(
+                    f"the Chroma server at {self.settings.chroma_url} is not answering: {exc}"
+                ) from exc
+            raise
+
+    def keyword_index(self) -> KeywordIndex:
+        """The BM25 index, reloaded when another process changed the index."""
+        with self._lock:
+            mtime = _mtime(self.docstore_path)
+            if self._keyword is None or mtime != self._docstore_mtime:
+                self._keyword = self._load_keyword()
+                self._docstore_mtime = mtime
+            return self._keyword
+
+    def _load_keyword(self) -> KeywordIndex:
+        data = self._call_store(lambda: self.collection.get(include=["documents", "metadatas"]))
+        ids = list(data["ids"])
+        cached = KeywordIndex.load(self.settings.index_dir, fingerprint(ids))
+        if cached is not None:
+            return cached
+        index = KeywordIndex(ids, list(data["documents"]), list(data["metadatas"]))
+        index.save(self.settings.index_dir)
+        return index
+
+    # ------------------------------------------------------------------ ingest
+    @contextmanager
+    def _ingest_lock(self):
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.index_dir / "ingest.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise IngestBusy("another ingest of this index is running") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def ingest(
-        self, path: Path | None = None, *, dry_run: bool = False, progress: bool = False
+        self,
+        path: Path | None = None,
+        *,
+        dry_run: bool = False,
+        progress: bool | ProgressFn = False,
     ) -> IngestReport:
         """Mirror ``path`` (default: the corpus folder) into the index."""
-        raise NotImplementedError
+        start = time.perf_counter()
+        folder = Path(path or self.settings.corpus_dir)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"corpus folder not found: {folder}")
+        with self._ingest_lock():
+            docstore = load_docstore(self.docstore_path)
+            plan = make_plan(self.settings, folder, docstore)
+            report = plan.report
+            if dry_run:
+                report.dry_run = True
+                report.chunks = self._call_store(lambda: self.collection.count())
+            else:
+                store = vector_store(self._call_store(lambda: self.collection))
+                pipeline = build_pipeline(self.settings, self.embed_model, store, docstore)
+                self._call_store(
+                    lambda: run_plan(self.settings, plan, pipeline, self.docstore_path, progress)
+                )
+                with self._lock:
+                    self._keyword = self._load_keyword()
+                    self._docstore_mtime = _mtime(self.docstore_path)
+                report.chunks = len(self._keyword.ids)
+        report.seconds = time.perf_counter() - start
+        return report
 
-    def search(self, question: str, k: int | None = None) -> list[Passage]:
+    # ------------------------------------------------------------------ queries
+    def search(
+        self, question: str, k: int | None = None, fusion: str | None = None
+    ) -> list[Passage]:
         """Top-k passages for ``question`` (dense and BM25 rankings fused)."""
-        raise NotImplementedError
+        question = question.strip()[:MAX_QUERY_CHARS]
+        if not question:
+            return []
+        k = k or self.settings.top_k
+        keyword = self.keyword_index()
+        if not keyword.ids:
+            return []
+        store = vector_store(self.collection)
+        retriever = build_retriever(self.settings, store, self.embed_model, keyword, k, fusion)
+        bundle = query_bundle(question, self.embed_model)
+        results = self._call_store(lambda: retriever.retrieve(bundle))
+        return to_passages(results[:k], bundle.embedding or [], self.collection)
 
     def status(self) -> dict:
         """``{"documents", "chunks", "embedding_model", "collection", "store"}``."""
-        raise NotImplementedError
+        docs = load_docstore(self.docstore_path).get_all_document_hashes()
+        return {
+            "documents": len(docs),
+            "chunks": self._call_store(lambda: self.collection.count()),
+            "embedding_model": f"{self.settings.embed_backend}:{self.settings.embed_model}",
+            "collection": self.settings.collection_name,
+            "store": self.settings.store_location,
+            "corpus": str(self.settings.corpus_dir),
+        }
 
     def documents(self) -> list[dict]:
         """Indexed documents: ``[{"source", "title", "chunks", "hash"}]``."""
-        raise NotImplementedError
+        docstore = load_docstore(self.docstore_path)
+        counts: dict[str, int] = {}
+        for meta in self.keyword_index().metadatas:
+            counts[meta.get("source", "")] = counts.get(meta.get("source", ""), 0) + 1
+        out = []
+        for doc_hash, source in sorted(
+            docstore.get_all_document_hashes().items(), key=lambda x: x[1]
+        ):
+            doc = docstore.get_document(source, raise_error=False)
+            title = doc.metadata.get("title", source) if doc else source
+            out.append(
+                {
+                    "source": source,
+                    "title": title,
+                    "chunks": counts.get(source, 0),
+                    "hash": doc_hash,
+                }
+            )
+        return out
 
     def document_text(self, source: str) -> str | None:
         """The whole cleaned text of an indexed document (offsets of passages point into it)."""
-        raise NotImplementedError
+        doc = load_docstore(self.docstore_path).get_document(source, raise_error=False)
+        return doc.get_content() if doc is not None else None
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except OSError:
+        return None
+
+
+def _looks_like_connection_error(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(w in text for w in ("connect", "timeout", "refused", "unreachable", "http"))

@@ -10,7 +10,9 @@ class Passage:
     """One retrieved chunk, located in its cleaned document by character offsets."""
 
     id: str
-    source: str  # path relative to the corpus folder, e.g. "mission-bassin-minier-international.txt"
+    source: (
+        str  # path relative to the corpus folder, e.g. "mission-bassin-minier-international.txt"
+    )
     title: str
     page: int | None
     text: str
@@ -18,6 +20,7 @@ class Passage:
     end: int
     score: float
     heading: str | None = None
+    similarity: float = 0.0  # cosine between question and passage embeddings (for refusals)
 
     def to_dict(self) -> dict:
         """JSON-ready form (the ``passages`` items of ``passerelle search --json``)."""

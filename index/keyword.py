@@ -1,0 +1,114 @@
+"""BM25 keyword index with French stemming and stop words (bm25s + PyStemmer).
+
+It is derived from the vector store's chunks and stamped with a fingerprint of their ids,
+so it can never disagree with Chroma: a stale or missing copy is rebuilt on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import unicodedata
+from pathlib import Path
+
+import bm25s
+import Stemmer
+from llama_index.core import QueryBundle
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+_STEMMER = Stemmer.Stemmer("french")
+
+
+def _fold(words: list[str]) -> list[str]:
+    """French stems without accents, so "coopération" and "cooperation" match."""
+    return [
+        "".join(c for c in unicodedata.normalize("NFD", stem) if not unicodedata.combining(c))
+        for stem in _STEMMER.stemWords(words)
+    ]
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop words removed, stemmed and accent-folded tokens."""
+    return bm25s.tokenize(
+        texts,
+        token_pattern=r"(?u)\b\w\w+\b|\b\d\b",
+        stopwords="fr",
+        stemmer=_fold,
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+def fingerprint(ids: list[str]) -> str:
+    """Identity of a set of chunk ids."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+class KeywordIndex:
+    """BM25 over chunk texts; ``search`` returns (chunk id, score) pairs."""
+
+    def __init__(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
+        self.ids = ids
+        self.texts = texts
+        self.metadatas = metadatas
+        self.fingerprint = fingerprint(ids)
+        self._bm25 = bm25s.BM25()
+        if ids:
+            self._bm25.index(tokenize(texts), show_progress=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Positions and BM25 scores of the best ``k`` chunks (score > 0 only)."""
+        if not self.ids:
+            return []
+        tokens = tokenize([query])
+        if not tokens[0]:
+            return []
+        docs, scores = self._bm25.retrieve(
+            tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1
+        )
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def save(self, folder: Path) -> None:
+        """Write texts and fingerprint atomically (the BM25 matrix is cheap to rebuild)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "keyword.json.tmp"
+        payload = {"fingerprint": self.fingerprint, "ids": self.ids, "texts": self.texts,
+                   "metadatas": self.metadatas}  # fmt: skip
+        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, folder / "keyword.json")
+
+    @classmethod
+    def load(cls, folder: Path, expected: str) -> KeywordIndex | None:
+        """The saved index if its fingerprint is ``expected``, else None."""
+        path = folder / "keyword.json"
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if payload.get("fingerprint") != expected:
+            return None
+        return cls(payload["ids"], payload["texts"], payload["metadatas"])
+
+
+class KeywordRetriever(BaseRetriever):
+    """llama-index retriever over a ``KeywordIndex`` (so fusion can combine it)."""
+
+    def __init__(self, index: KeywordIndex, top_k: int) -> None:
+        super().__init__()
+        self.index = index
+        self.top_k = top_k
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self.index.search(query_bundle.query_str, self.top_k)
+        # Nodes rebuilt exactly as the Chroma adapter rebuilds them, so that fusion
+        # recognises a chunk found by both rankings as one.
+        return [
+            NodeWithScore(
+                node=metadata_dict_to_node(self.index.metadatas[i], text=self.index.texts[i]),
+                score=score,
+            )
+            for i, score in hits
+        ]

@@ -1,0 +1,177 @@
+"""Re-indexing that mirrors the corpus folder: plan, then upsert and delete, crash-safe.
+
+llama-index's ``IngestionPipeline`` (docstore + Chroma, ``UPSERTS`` strategy) does the
+chunk → embed → store work and the hash bookkeeping. Around it this module adds what it
+does not do: a plan computed from file hashes before anything is parsed (so unchanged
+files cost one read and a hash), per-batch atomic persistence of the docstore, and
+clearing the leftovers of an interrupted run so a ``kill -9`` never leaves duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.storage.docstore import SimpleDocumentStore
+from tqdm import tqdm
+
+from index.types import IngestFailure, IngestReport
+from ingest.chunk import FrenchChunker
+from ingest.corpus import CorpusFile, content_hash, load_document, read_metadata, scan
+from ingest.errors import DocumentError
+from settings import Settings
+
+ProgressFn = Callable[[float, str], None]
+BATCH_CHARS = 60_000  # about 64 chunks: one embedding batch, one docstore save
+
+
+@dataclass
+class Plan:
+    """What a run will do; ``todo`` holds the files to (re)index."""
+
+    report: IngestReport
+    todo: list[tuple[CorpusFile, str, dict[str, str]]] = field(default_factory=list)
+
+
+def pipeline_key(settings: Settings) -> str:
+    """Settings that shape chunks: a change re-indexes every document."""
+    return f"{settings.chunk_size}/{settings.chunk_overlap}"
+
+
+def load_docstore(path: Path) -> SimpleDocumentStore:
+    """The docstore of indexed documents (hashes and cleaned texts), empty when new."""
+    if path.exists():
+        return SimpleDocumentStore.from_persist_path(str(path))
+    return SimpleDocumentStore()
+
+
+def save_docstore(docstore: SimpleDocumentStore, path: Path) -> None:
+    """Atomic save: a crash leaves the previous complete file, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(docstore.to_dict(), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def make_plan(settings: Settings, folder: Path, docstore: SimpleDocumentStore) -> Plan:
+    """Compare the folder with the docstore: +new, ~changed, =unchanged, −removed."""
+    report = IngestReport()
+    plan = Plan(report)
+    try:
+        metadata = read_metadata(folder)
+    except DocumentError as exc:
+        report.failed.append(IngestFailure(f"{folder.name}/metadata.toml", str(exc)))
+        metadata = {}
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    present: set[str] = set()
+    for file in scan(folder):
+        present.add(file.source)
+        meta = {str(k): str(v) for k, v in metadata.get(file.source, {}).items()}
+        if file.size > max_bytes:
+            report.failed.append(
+                IngestFailure(
+                    file.source,
+                    f"file is {file.size / 1e6:.1f} MB, over the {settings.max_file_mb:g} MB "
+                    "limit (PASSERELLE_MAX_FILE_MB)",
+                )
+            )
+            continue
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            report.failed.append(IngestFailure(file.source, f"cannot read file ({exc})"))
+            continue
+        doc_hash = content_hash(data, {**meta, "source": file.source}, pipeline_key(settings))
+        old = docstore.get_document_hash(file.source)
+        if old == doc_hash:
+            report.unchanged.append(file.source)
+            continue
+        (report.updated if old else report.added).append(file.source)
+        plan.todo.append((file, doc_hash, meta))
+    indexed = set(docstore.get_all_document_hashes().values())
+    report.removed = sorted(indexed - present)
+    return plan
+
+
+def run_plan(
+    settings: Settings,
+    plan: Plan,
+    pipeline: IngestionPipeline,
+    docstore_path: Path,
+    progress: bool | ProgressFn = False,
+) -> IngestReport:
+    """Apply ``plan``: deletions first, then batches of upserts, saving after each batch."""
+    report = plan.report
+    docstore = pipeline.docstore
+    store = pipeline.vector_store
+    assert docstore is not None and store is not None
+    for source in report.removed:
+        store.delete(source)
+        docstore.delete_document(source, raise_error=False)
+        docstore.delete_ref_doc(source, raise_error=False)
+    if report.removed:
+        save_docstore(docstore, docstore_path)
+
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    total = len(plan.todo)
+    bar = tqdm(total=total, desc="indexing", unit="doc", disable=progress is not True or not total)
+    batch: list = []
+    batch_chars = 0
+    for done, (file, doc_hash, meta) in enumerate(plan.todo, start=1):
+        try:
+            doc = load_document(file, meta, doc_hash, max_bytes)
+        except DocumentError as exc:
+            _fail(report, file.source, str(exc))
+        except Exception as exc:  # a parser crash must not stop the other documents
+            _fail(report, file.source, f"cannot read file ({type(exc).__name__}: {exc})")
+        else:
+            batch.append(doc)
+            batch_chars += len(doc.text)
+        if batch and (batch_chars >= BATCH_CHARS or done == total):
+            _index_batch(pipeline, batch, docstore_path)
+            batch, batch_chars = [], 0
+        bar.update(1)
+        if callable(progress):
+            progress(done / max(total, 1), file.source)
+    bar.close()
+    return report
+
+
+def _index_batch(pipeline: IngestionPipeline, batch: list, docstore_path: Path) -> None:
+    """Embed and store one batch; chunks left by an interrupted run are cleared first."""
+    assert pipeline.vector_store is not None and pipeline.docstore is not None
+    for doc in batch:
+        pipeline.vector_store.delete(doc.id_)
+    pipeline.run(documents=batch)
+    save_docstore(pipeline.docstore, docstore_path)
+
+
+def _fail(report: IngestReport, source: str, reason: str) -> None:
+    """Record a failure; a failed file keeps its previously indexed version, if any."""
+    report.failed.append(IngestFailure(source, reason))
+    for bucket in (report.added, report.updated):
+        if source in bucket:
+            bucket.remove(source)
+
+
+def build_pipeline(settings: Settings, embed_model, store, docstore) -> IngestionPipeline:
+    """chunk → embed → Chroma, with docstore upserts keyed by document path."""
+    return IngestionPipeline(
+        transformations=[
+            FrenchChunker(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap),
+            embed_model,
+        ],
+        docstore=docstore,
+        vector_store=store,
+        docstore_strategy=DocstoreStrategy.UPSERTS,
+        disable_cache=True,
+    )
+
+
+def elapsed(start: float) -> float:
+    return time.perf_counter() - start

@@ -1,0 +1,58 @@
+"""Chroma: an embedded ``PersistentClient`` by default, a ``chroma run`` server when configured."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from settings import Settings
+
+
+class StoreUnavailable(RuntimeError):
+    """The vector store cannot be reached or opened; the message says where and why."""
+
+
+def open_client(settings: Settings) -> chromadb.api.ClientAPI:
+    """A Chroma client for ``settings`` (server URL or embedded folder)."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+            return client
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # connection errors differ between transports
+        raise StoreUnavailable(
+            f"cannot reach the Chroma store at {settings.store_location}: {exc}"
+        ) from exc
+
+
+def open_collection(settings: Settings) -> chromadb.Collection:
+    """The collection of this embedding model (cosine distance), created when missing."""
+    client = open_client(settings)
+    try:
+        return client.get_or_create_collection(
+            settings.collection_name,
+            metadata={"hnsw:space": "cosine", "embedding_model": settings.embed_slug},
+            embedding_function=None,
+        )
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"cannot open collection {settings.collection_name} at {settings.store_location}: {exc}"
+        ) from exc
+
+
+def vector_store(collection: chromadb.Collection) -> ChromaVectorStore:
+    """llama-index's adapter over the collection."""
+    return ChromaVectorStore(chroma_collection=collection)

@@ -1,0 +1,176 @@
+"""Chunking that follows French sentences and headings and keeps exact character offsets.
+
+Hand-written as a llama-index ``TransformComponent``: ``SentenceSplitter`` ignores
+headings and recovers offsets by searching the chunk text again, which misplaces repeated
+passages; the chat UI highlights cited spans from these offsets, so they must be exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.schema import (
+    BaseNode,
+    MetadataMode,
+    NodeRelationship,
+    TextNode,
+    TransformComponent,
+)
+
+# Abbreviations after which a period does not end a sentence (French and English).
+_ABBREVIATIONS = {
+    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "cf", "p", "pp", "n", "no",
+    "vol", "ex", "etc", "env", "art", "av", "bd", "mr", "mrs", "ms", "vs", "fig", "ch", "chap",
+}  # fmt: skip
+_SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*\s+|\n+")
+_HEADING = re.compile(r"^#{1,6}\s+\S")
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+
+
+def _blocks(text: str) -> list[Span]:
+    """Paragraph spans (separated by blank lines)."""
+    spans = []
+    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
+        start, end = match.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append(Span(start, end))
+    return spans
+
+
+def _is_heading(text: str, block: Span, next_block: Span | None) -> bool:
+    """Markdown headings, or a short line without final punctuation before a paragraph."""
+    content = text[block.start : block.end]
+    if _HEADING.match(content):
+        return True
+    if "\n" in content or len(content) > 90 or next_block is None:
+        return False
+    if content.startswith("- ") or re.search(r"[.,;:!?»…]$", content):
+        return False
+    return content[0].isupper() and (next_block.end - next_block.start) > len(content)
+
+
+def _sentences(text: str, block: Span) -> list[Span]:
+    """Sentence spans inside a block, not cut after abbreviations or inside numbers."""
+    spans = []
+    start = block.start
+    for match in _SENTENCE_END.finditer(text, block.start, block.end):
+        end = match.start() + len(match.group().rstrip())
+        word = re.search(r"(\w+)\W*$", text[start : match.start() + 1])
+        if match.group().startswith(".") and word and word.group(1).lower() in _ABBREVIATIONS:
+            continue
+        nxt = text[match.end() : match.end() + 1]
+        if nxt and nxt.islower() and "\n" not in match.group():
+            continue
+        if end > start:
+            spans.append(Span(start, end))
+        start = match.end()
+    if block.end > start:
+        spans.append(Span(start, block.end))
+    return spans
+
+
+def split_document(text: str, size: int, overlap: int) -> list[tuple[Span, str | None]]:
+    """Chunk spans of ``text`` with the heading each falls under.
+
+    Sentences are packed up to ``size`` characters; a new heading starts a new chunk once
+    the current one holds a useful amount of text; ``overlap`` characters of whole
+    sentences are repeated at the start of the next chunk within a section.
+    """
+    blocks = _blocks(text)
+    units: list[tuple[Span, str | None, int]] = []  # sentence, heading, section number
+    heading: str | None = None
+    section = 0
+    for i, block in enumerate(blocks):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if _is_heading(text, block, nxt):
+            heading = text[block.start : block.end].lstrip("#").strip()
+            section += 1
+        for sentence in _sentences(text, block):
+            units.extend(_cut_long(sentence, size, heading, section))
+    chunks: list[tuple[Span, str | None]] = []
+    current: list[tuple[Span, str | None, int]] = []
+    for unit in units:
+        if current:
+            length = unit[0].end - current[0][0].start
+            new_section = unit[2] != current[-1][2]
+            if length > size or (
+                new_section and current[-1][0].end - current[0][0].start > size // 3
+            ):
+                chunks.append((Span(current[0][0].start, current[-1][0].end), current[0][1]))
+                kept: list[tuple[Span, str | None, int]] = []
+                if not new_section:
+                    for prev in reversed(current):
+                        if current[-1][0].end - prev[0].start > overlap or len(kept) + 1 >= len(
+                            current
+                        ):
+                            break
+                        kept.insert(0, prev)
+                current = kept
+        current.append(unit)
+    if current:
+        chunks.append((Span(current[0][0].start, current[-1][0].end), current[0][1]))
+    return chunks
+
+
+def _cut_long(sentence: Span, size: int, heading: str | None, section: int):
+    """A sentence longer than ``size`` is cut at spaces into pieces of at most ``size``."""
+    start = sentence.start
+    while sentence.end - start > size:
+        yield Span(start, start + size), heading, section
+        start += size
+    yield Span(start, sentence.end), heading, section
+
+
+class FrenchChunker(TransformComponent):
+    """Turns cleaned corpus Documents into TextNodes with offsets, title, heading and page."""
+
+    chunk_size: int = 900
+    chunk_overlap: int = 150
+
+    def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[BaseNode]:
+        out: list[BaseNode] = []
+        for doc in nodes:
+            text = doc.get_content(metadata_mode=MetadataMode.NONE)
+            page_starts = json.loads(doc.metadata.get("page_starts") or "[]")
+            for i, (span, heading) in enumerate(
+                split_document(text, self.chunk_size, self.chunk_overlap)
+            ):
+                chunk_text = text[span.start : span.end]
+                digest = hashlib.sha1(chunk_text.encode()).hexdigest()[:10]
+                page = bisect_right(page_starts, span.start) if page_starts else None
+                node = TextNode(
+                    id_=f"{doc.id_}#{i}-{digest}",
+                    text=chunk_text,
+                    start_char_idx=span.start,
+                    end_char_idx=span.end,
+                    metadata={
+                        "source": doc.metadata["source"],
+                        "title": doc.metadata["title"],
+                        "heading": heading or "",
+                        "page": page or 0,
+                        "start": span.start,
+                        "end": span.end,
+                    },
+                    excluded_embed_metadata_keys=["source", "page", "start", "end"],
+                    excluded_llm_metadata_keys=["source", "page", "start", "end", "heading"],
+                    metadata_template="{value}",
+                    text_template="{metadata_str}\n{content}",
+                    relationships={NodeRelationship.SOURCE: doc.as_related_node_info()},
+                )
+                out.append(node)
+        return out
