@@ -13,6 +13,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,8 +27,10 @@ from server.loading import ServiceSlot
 from server.pages import build_pages_router
 from server.ratelimit import RateLimiter
 from server.security import OriginGuard, SecurityHeaders
-from server.services import Services
 from settings import Settings, get_settings
+
+if TYPE_CHECKING:  # importing the engine takes seconds: done in the background by _load
+    from server.services import Services
 
 log = logging.getLogger("passerelle.server")
 
@@ -134,7 +137,7 @@ async def _load(
 ) -> None:
     """Load services off the event loop, then swap the loading page for the chat UI."""
     try:
-        services = await run_in_threadpool(Services.load, settings)
+        services = await run_in_threadpool(_load_services, settings)
     except Exception as exc:
         log.exception("loading the index and answer engine failed")
         slot.error = f"{type(exc).__name__}: {exc}"
@@ -153,6 +156,12 @@ async def _load(
         app.router.routes.remove(route)
     slot.services = services
     log.info("Passerelle ready")
+
+
+def _load_services(settings: Settings) -> Services:
+    from server.services import Services
+
+    return Services.load(settings)
 
 
 def serve(args: argparse.Namespace) -> int:

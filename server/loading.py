@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from server.errors import ApiError
-from server.services import Services
+
+if TYPE_CHECKING:  # importing the engine takes seconds; the port must open before
+    from server.services import Services
 
 
 @dataclass

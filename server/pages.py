@@ -17,7 +17,7 @@ DEMO_BASE = "http://127.0.0.1:7860"  # the widget URL written in widget/demo.htm
 def build_pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    @router.get("/widget.js")
+    @router.api_route("/widget.js", methods=["GET", "HEAD"])
     async def widget_js() -> FileResponse:
         # An hour of caching; ETag/Last-Modified let browsers revalidate cheaply after that.
         return FileResponse(
