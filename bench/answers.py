@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from answer.engine import AnswerEngine  # noqa: E402
-from evaluation.commands import format_table  # noqa: E402
+from evaluation.commands import format_table, progress_line  # noqa: E402
 from evaluation.datasets import load  # noqa: E402
 from evaluation.runner import evaluate  # noqa: E402
 from settings import Settings  # noqa: E402
@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = {}
     started = time.perf_counter()
     for name, path in (("questions", args.questions), ("conversations", args.conversations)):
-        report = evaluate(load(path, args.limit), services.engine, services.index, args.generator)
+        data = load(path, args.limit)
+        report = evaluate(data, services.engine, services.index, args.generator, progress_line)
         runs[name] = report
         print(format_table(report), flush=True)
     if args.generator != "extractive":  # the floor the generator's latency compares to

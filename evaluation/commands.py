@@ -56,7 +56,7 @@ def format_table(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _progress_line(row: Row) -> None:
+def progress_line(row: Row) -> None:
     """One line per question on stderr, so stdout stays the table or the JSON."""
     if row.error:
         mark = "ERR"
@@ -102,7 +102,7 @@ def evaluate_file(
             f"the index at {settings.store_location} is empty: run `passerelle ingest`"
         )
     return evaluate(
-        data, services.engine, services.index, settings.generator, None if quiet else _progress_line
+        data, services.engine, services.index, settings.generator, None if quiet else progress_line
     )
 
 

@@ -84,7 +84,8 @@ def score_turn(row: Row, turn: Turn, result: AnswerResult, sources: list[Citatio
     row.answer = result.answer
     row.answered = result.answerable
     row.cited = sorted(cited_numbers(result.answer))
-    row.invented_numbers = numbers_absent(result.answer, result.citations)
+    if result.answerable:  # a refusal asserts nothing (its corpus summary lists titles)
+        row.invented_numbers = numbers_absent(result.answer, result.citations)
     if not turn.answerable:
         row.refusal_correct = not result.answerable
         return
