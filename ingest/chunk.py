@@ -84,12 +84,15 @@ def _sentences(text: str, block: Span) -> list[Span]:
     return spans
 
 
-def split_document(text: str, size: int, overlap: int) -> list[tuple[Span, str | None]]:
+def split_document(
+    text: str, size: int, overlap: int, breaks: Sequence[int] = ()
+) -> list[tuple[Span, str | None]]:
     """Chunk spans of ``text`` with the heading each falls under.
 
     Sentences are packed up to ``size`` characters; a new heading starts a new chunk once
     the current one holds a useful amount of text; ``overlap`` characters of whole
-    sentences are repeated at the start of the next chunk within a section.
+    sentences are repeated at the start of the next chunk within a section. ``breaks``
+    (page starts) always start a new chunk, so a chunk's page is the page of all its text.
     """
     blocks = _blocks(text)
     units: list[tuple[Span, str | None, int]] = []  # sentence, heading, section number
@@ -108,12 +111,17 @@ def split_document(text: str, size: int, overlap: int) -> list[tuple[Span, str |
         if current:
             length = unit[0].end - current[0][0].start
             new_section = unit[2] != current[-1][2]
-            if length > size or (
-                new_section and current[-1][0].end - current[0][0].start > size // 3
+            new_page = bisect_right(breaks, unit[0].start) != bisect_right(
+                breaks, current[0][0].start
+            )
+            if (
+                new_page
+                or length > size
+                or (new_section and current[-1][0].end - current[0][0].start > size // 3)
             ):
                 chunks.append((Span(current[0][0].start, current[-1][0].end), current[0][1]))
                 kept: list[tuple[Span, str | None, int]] = []
-                if not new_section:
+                if not new_section and not new_page:
                     for prev in reversed(current):
                         if current[-1][0].end - prev[0].start > overlap or len(kept) + 1 >= len(
                             current
@@ -148,7 +156,7 @@ class FrenchChunker(TransformComponent):
             text = doc.get_content(metadata_mode=MetadataMode.NONE)
             page_starts = json.loads(doc.metadata.get("page_starts") or "[]")
             for i, (span, heading) in enumerate(
-                split_document(text, self.chunk_size, self.chunk_overlap)
+                split_document(text, self.chunk_size, self.chunk_overlap, page_starts)
             ):
                 chunk_text = text[span.start : span.end]
                 digest = hashlib.sha1(chunk_text.encode()).hexdigest()[:10]
