@@ -189,7 +189,9 @@ def test_chromium_renders_a_page_through_playwright():
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto("data:text/html,<title>Passerelle%20%C3%A9t%C3%A9</title><p>ok</p>")
+            page.goto(
+                "data:text/html;charset=utf-8,<title>Passerelle%20%C3%A9t%C3%A9</title><p>ok</p>"
+            )
             assert page.title() == "Passerelle été"
             assert page.inner_text("p") == "ok"
         finally:
