@@ -279,7 +279,8 @@ def build_ui(services: Services) -> gr.Blocks:
     with gr.Blocks(title="Passerelle — Mission Bassin Minier", analytics_enabled=False) as demo:
         turns = gr.State([])
         with gr.Row(equal_height=True):
-            header = gr.HTML(header_html(lang0), head=CSS, js_on_load=None, scale=5)
+            with gr.Column(scale=5):
+                header = gr.HTML(header_html(lang0), head=CSS, js_on_load=None)
             lang = gr.Radio(
                 [("Français", "fr"), ("English", "en")],
                 value=lang0,

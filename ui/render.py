@@ -70,8 +70,9 @@ def format_streaming(partial: str) -> str:
 
 def format_refusal(answer: str, titles: list[str], lang: str) -> str:
     """A refusal, styled as a notice, followed by what the corpus does cover."""
-    items = "".join(f"<li>{esc(title)}</li>" for title in titles)
-    covers = f"<p>{esc(t(lang, 'refusal_covers'))}</p><ul>{items}</ul>" if titles else ""
+    missing = [title for title in titles if title not in answer]  # the engine may list them
+    items = "".join(f"<li>{esc(title)}</li>" for title in missing)
+    covers = f"<p>{esc(t(lang, 'refusal_covers'))}</p><ul>{items}</ul>" if missing else ""
     return (
         '<div class="psl-refusal"><span class="psl-refusal-icon" aria-hidden="true">ⓘ</span>'
         f"<div><p><strong>{esc(answer)}</strong></p>{covers}</div></div>"
@@ -125,11 +126,13 @@ def highlighted(doc: str, start: int, end: int, radius: int | None = CONTEXT_CHA
     )
 
 
-def _score(value: Any) -> str:
+def _score(value: Any, lang: str) -> str:
+    """A retrieval score with 3 significant digits (French decimal comma in French)."""
     try:
-        return f"{float(value):.2f}"
+        text = f"{float(value):.3g}"
     except (TypeError, ValueError):
         return "–"
+    return text.replace(".", ",") if lang == "fr" else text
 
 
 def render_source_card(
@@ -145,7 +148,7 @@ def render_source_card(
         body = f'<mark class="psl-span">{esc(_display(c.get("text", "")))}</mark>'
     page = c.get("page")
     meta = [f"{esc(t(lang, 'page'))} {int(page)}"] if page is not None else []
-    meta.append(f"{esc(t(lang, 'score'))} {_score(c.get('score'))}")
+    meta.append(f"{esc(t(lang, 'score'))} {_score(c.get('score'), lang)}")
     return (
         f'<article class="psl-card" id="src-{turn}-{n}" data-turn="{turn}" data-n="{n}">'
         f'<header><span class="psl-num">[{n}]</span> '

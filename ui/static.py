@@ -9,6 +9,22 @@ from __future__ import annotations
 
 CSS = """
 <style>
+:root, .gradio-container {
+  --color-accent: #1f4e79 !important;
+  --color-accent-soft: #e6eef7 !important;
+  --border-color-accent: #1f4e79 !important;
+  --border-color-accent-subdued: #9db7d3 !important;
+  --button-primary-background-fill: #1f4e79 !important;
+  --button-primary-background-fill-hover: #163a5c !important;
+  --button-primary-border-color: #1f4e79 !important;
+  --button-primary-border-color-hover: #163a5c !important;
+  --button-primary-text-color: #ffffff !important;
+  --checkbox-background-color-selected: #1f4e79 !important;
+  --checkbox-border-color-selected: #1f4e79 !important;
+  --checkbox-label-border-color-selected: #1f4e79 !important;
+  --loader-color: #1f4e79 !important;
+  --link-text-color: #1f4e79 !important;
+}
 #psl-header { display:flex; align-items:flex-end; justify-content:space-between; gap:1rem;
   border-bottom:3px solid #1f4e79; padding:0.4rem 0 0.6rem 0; }
 #psl-header h1 { margin:0; font-size:1.6rem; color:#1f4e79; letter-spacing:0.01em; }
@@ -40,9 +56,10 @@ a.psl-cite:hover, a.psl-cite:focus { background:#1f4e79; color:#fff !important; 
 .psl-doc { max-height:32rem; overflow-y:auto; border-left:none; }
 .psl-doc-title { margin:0 0 0.4rem 0; font-size:1rem; color:#1a202c; }
 mark.psl-span { background:#fde68a; color:#1a202c; padding:0.05em 0; border-radius:0.15em; }
-button.psl-open { font-size:0.85rem; color:#1f4e79; background:none; border:1px solid #1f4e79;
+#psl-sources button.psl-open { font-size:0.85rem; color:#1f4e79; background:none;
+  border:1px solid #1f4e79;
   border-radius:0.35rem; padding:0.15rem 0.6rem; cursor:pointer; }
-button.psl-open:hover { background:#1f4e79; color:#fff; }
+#psl-sources button.psl-open:hover { background:#1f4e79; color:#fff; }
 #psl-sources { max-height:40rem; overflow-y:auto; }
 </style>
 """

@@ -26,7 +26,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sources_pending": "Passages consultés (la réponse est en cours de rédaction)",
         "sources_none": "Aucun passage n'est cité pour cette réponse.",
         "page": "page",
-        "score": "pertinence",
+        "score": "score",
         "open_in_document": "Voir dans le document",
         "viewer_label": "Document complet",
         "viewer_pick": "Choisir un document",
