@@ -28,7 +28,8 @@ _ABBREVIATIONS = {
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "cf", "p", "pp", "n", "no",
     "vol", "ex", "etc", "env", "art", "av", "bd", "mr", "mrs", "ms", "vs", "fig", "ch", "chap",
 }  # fmt: skip
-_SENTENCE_END = re.compile(r"[.!?…]+[»\"')\]]*\s+|\n+")
+# French puts a space before the closing guillemet: "continuerons. » Puis" ends after ».
+_SENTENCE_END = re.compile(r"[.!?…]+(?:\s?»|[\"')\]’])*[.!?…]*\s+(?!»)|\n+")
 _HEADING = re.compile(r"^#{1,6}\s+\S")
 
 
@@ -104,7 +105,7 @@ def split_document(
             heading = text[block.start : block.end].lstrip("#").strip()
             section += 1
         for sentence in _sentences(text, block):
-            units.extend(_cut_long(sentence, size, heading, section))
+            units.extend(_cut_long(text, sentence, size, heading, section))
     chunks: list[tuple[Span, str | None]] = []
     current: list[tuple[Span, str | None, int]] = []
     for unit in units:
@@ -123,8 +124,10 @@ def split_document(
                 kept: list[tuple[Span, str | None, int]] = []
                 if not new_section and not new_page:
                     for prev in reversed(current):
-                        if current[-1][0].end - prev[0].start > overlap or len(kept) + 1 >= len(
-                            current
+                        if (
+                            current[-1][0].end - prev[0].start > overlap
+                            or unit[0].end - prev[0].start > size
+                            or len(kept) + 1 >= len(current)
                         ):
                             break
                         kept.insert(0, prev)
@@ -135,13 +138,24 @@ def split_document(
     return chunks
 
 
-def _cut_long(sentence: Span, size: int, heading: str | None, section: int):
+def _cut_long(text: str, sentence: Span, size: int, heading: str | None, section: int):
     """A sentence longer than ``size`` is cut at spaces into pieces of at most ``size``."""
     start = sentence.start
     while sentence.end - start > size:
-        yield Span(start, start + size), heading, section
-        start += size
-    yield Span(start, sentence.end), heading, section
+        cut = start + size
+        while cut > start + size // 2 and not text[cut].isspace():
+            cut -= 1
+        if not text[cut].isspace():
+            cut = start + size  # one huge "word" (a URL, a table row): cut it anyway
+        end = cut
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        yield Span(start, end), heading, section
+        start = cut
+        while start < sentence.end and text[start].isspace():
+            start += 1
+    if sentence.end > start:
+        yield Span(start, sentence.end), heading, section
 
 
 class FrenchChunker(TransformComponent):

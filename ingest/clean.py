@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-CLEANER_VERSION = "1"
+CLEANER_VERSION = "2"  # bump when cleaning or chunking changes: re-indexes everything
 
 _LAYOUT_LINE = re.compile(
     r"^(?:\S+\.(?:jpe?g|png|gif|svg|webp|bmp)|[a-z0-9]+(?:_[a-z0-9]+)+)$", re.IGNORECASE
@@ -21,7 +21,7 @@ _SPLIT_WORD = re.compile(r"(\w)-[ ]*\n+[ ]*(?=[a-zà-öø-ÿ])")
 # hyphenated compound broken before a capital: "Nord-\nPas" keeps its hyphen
 _SPLIT_COMPOUND = re.compile(r"(\w)-[ ]*\n+[ ]*(?=[A-ZÀ-ÖØ-Þ])")
 _BULLETS = re.compile(r"^[ ]*[•●▪◦■□➢►–][ ]*", re.MULTILINE)
-_END_OF_SENTENCE = re.compile(r"[.!?:;»…)\]]$")
+_END_OF_SENTENCE = re.compile(r"[.!?:;…][\s»\"')\]]*$")  # a closing » alone ends no sentence
 
 
 def clean_text(text: str) -> str:
