@@ -19,7 +19,7 @@ from answer.prompts import (
     answer_messages,
     is_refusal_sentence,
 )
-from answer.relevance import is_injection, retrieval_found_something
+from answer.relevance import is_injection, min_similarity, retrieval_found_something
 from answer.text import detect_language
 from answer.types import (
     AnswerEvent,
@@ -122,7 +122,7 @@ class AnswerEngine:
         query = condensed.question
         passages = self.index.search(query, self.settings.top_k)
         timings["retrieval"] = ms()
-        if not retrieval_found_something(passages):
+        if not retrieval_found_something(passages, min_similarity(self.settings)):
             yield from refusal(self._off_topic(language), query, generator.name)
             return
 
