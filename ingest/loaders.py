@@ -90,9 +90,12 @@ def load_docx(path: Path) -> RawDocument:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
+    except PackageNotFoundError as exc:  # not a zip archive at all
+        raise DocumentError("corrupt or unreadable Word file (not a .docx archive)") from exc
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentError(f"corrupt or unreadable Word file ({exc})") from exc
     parts: list[str] = []
