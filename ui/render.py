@@ -74,8 +74,8 @@ def format_refusal(answer: str, titles: list[str], lang: str) -> str:
     items = "".join(f"<li>{esc(title)}</li>" for title in missing)
     covers = f"<p>{esc(t(lang, 'refusal_covers'))}</p><ul>{items}</ul>" if missing else ""
     return (
-        '<div class="psl-refusal"><span class="psl-refusal-icon" aria-hidden="true">ⓘ</span>'
-        f"<div><p><strong>{esc(answer)}</strong></p>{covers}</div></div>"
+        '<div class="psl-refusal" role="note"><span class="psl-refusal-icon" aria-hidden="true">'
+        f"i</span><div><p>{esc(answer)}</p>{covers}</div></div>"
     )
 
 

@@ -37,7 +37,8 @@ a.psl-cite:hover, a.psl-cite:focus { background:#1f4e79; color:#fff !important; 
   background:#fffaf0; border-radius:0.4rem; color:#5f370e; }
 .psl-refusal p { margin:0 0 0.3rem 0; }
 .psl-refusal ul { margin:0.2rem 0 0 1.1rem; }
-.psl-refusal-icon { font-size:1.3rem; line-height:1.2; }
+.psl-refusal-icon { flex:none; width:1.5rem; height:1.5rem; border-radius:50%;
+  background:#b7791f; color:#fff; font:700 1rem/1.5rem Georgia, serif; text-align:center; }
 .psl-error { padding:0.6rem 0.8rem; border-left:4px solid #c53030; background:#fff5f5;
   border-radius:0.4rem; color:#742a2a; }
 .psl-cursor { animation: psl-blink 1s steps(1) infinite; color:#1f4e79; }
