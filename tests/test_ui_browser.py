@@ -138,9 +138,16 @@ def test_markup_inside_documents_is_shown_never_run(page, base_url: str) -> None
     page.screenshot(path=str(OUT / "ui-markup-escaped.png"))
 
 
-def test_source_query_parameter_opens_the_document(page, base_url: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(base_url + "/?source=balise-des-corons.txt")
-    page.locator("#psl-doc .psl-doc").wait_for()
+def test_source_link_opens_the_document_with_span_highlighted(  # type: ignore[no-untyped-def]
+    page, base_url: str, browser_services: Services
+) -> None:
+    text = browser_services.index.document_text("balise-des-corons.txt")
+    assert text is not None
+    span = "Son budget est de 3 millions d'euros."
+    start = text.index(span)
+    page.goto(f"{base_url}/?source=balise-des-corons.txt&start={start}&end={start + len(span)}")
+    page.locator("#psl-doc mark.psl-span").wait_for()
+    assert page.inner_text("#psl-doc mark.psl-span") == span
     assert SCRIPT in page.inner_text("#psl-doc")
     assert page.evaluate("typeof window.__pwned") == "undefined"
 
