@@ -1,0 +1,188 @@
+"""The three generators behind one interface, over the real seed index.
+
+``@pytest.mark.llm`` tests run the bundled Qwen GGUF in-process (``local``) and behind
+llama-cpp-python's own OpenAI-compatible server (``openai``).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from conftest import free_port, wait_for_port
+
+from answer.engine import AnswerEngine
+from answer.generators import ExtractiveGenerator, Grounding, make_generator
+from answer.generators.openai import OpenAIGenerator
+from answer.types import AnswerResult, Citation, Message
+from settings import Settings
+
+
+def fold(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def assert_cited_fact(result: AnswerResult, fact: str) -> None:
+    """``fact`` is in the answer, and a passage cited by number in the answer holds it."""
+    assert result.answerable, result.answer
+    assert fold(fact) in fold(result.answer), result.answer
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    by_n = {c.n: c for c in result.citations}
+    assert numbers and numbers <= set(by_n), (numbers, sorted(by_n))
+    assert any(fold(fact) in fold(by_n[n].text) for n in numbers), result.answer
+
+
+def citations_for(index_service, question: str) -> list[Citation]:
+    return [Citation.from_passage(i + 1, p) for i, p in enumerate(index_service.search(question))]
+
+
+# -- extractive ------------------------------------------------------------------------
+
+
+def test_extractive_quotes_the_supporting_sentence_with_its_number(index_service) -> None:
+    question = "Qui coordonne le programme en France ?"
+    citations = citations_for(index_service, question)
+    text = "".join(ExtractiveGenerator().stream([], grounding=Grounding(question, citations)))
+    quoted = re.findall(r"([^\[\]]+?)\s*\[(\d+)\]", text.removeprefix("D'après les documents : "))
+    assert quoted
+    for sentence, n in quoted:
+        passage = next(c for c in citations if c.n == int(n))
+        assert fold(sentence.strip(" .")) in fold(passage.text)  # a verbatim quote
+    assert "Fédération Nationale des Parcs" in text
+
+
+def test_extractive_says_so_when_no_sentence_answers(index_service) -> None:
+    question = "Quel est le budget annuel de la Mission Bassin Minier ?"
+    citations = citations_for(index_service, question)
+    text = "".join(ExtractiveGenerator().stream([], grounding=Grounding(question, citations)))
+    assert text == "Les documents ne contiennent pas la réponse à cette question."
+
+
+def test_extractive_needs_its_grounding() -> None:
+    with pytest.raises(ValueError, match="question"):
+        list(ExtractiveGenerator().stream([{"role": "user", "content": "Q ?"}]))
+
+
+def test_missing_model_file_falls_back_to_extractive(seed_settings: Settings, tmp_path) -> None:
+    settings = seed_settings.model_copy(
+        update={"generator": "local", "llm_path": tmp_path / "absent.gguf"}
+    )
+    assert make_generator(settings).name == "extractive"
+
+
+def test_unreachable_server_falls_back_to_extractive_answer(
+    seed_settings: Settings, index_service
+) -> None:
+    settings = seed_settings.model_copy(
+        update={"generator": "openai", "openai_url": f"http://127.0.0.1:{free_port()}/v1"}
+    )
+    engine = AnswerEngine(settings, index_service)
+    assert engine.generator.name == "openai"
+    result = engine.ask("Combien de projets de coopération transfrontalière ?")
+    assert result.generator == "extractive"
+    assert_cited_fact(result, "172 projets")
+
+
+# -- local model (llama.cpp in-process) -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_engine(seed_settings: Settings, index_service) -> AnswerEngine:
+    if not seed_settings.llm_path.is_file():
+        pytest.skip(f"model file {seed_settings.llm_path} missing (scripts/assemble_model.py)")
+    from answer.generators.local import LocalGenerator
+
+    generator = LocalGenerator(seed_settings)
+    generator.load()
+    return AnswerEngine(seed_settings, index_service, generator)
+
+
+@pytest.mark.llm
+def test_local_model_answers_french_question_with_citation(local_engine: AnswerEngine) -> None:
+    result = local_engine.ask("Dans quelle ville s'est tenu le forum des acteurs en octobre 2009 ?")
+    assert result.generator == "local"
+    assert_cited_fact(result, "Belo Horizonte")
+    assert result.timings_ms["first_token"] <= result.timings_ms["total"]
+
+
+@pytest.mark.llm
+def test_local_model_answers_in_english_from_french_documents(local_engine: AnswerEngine) -> None:
+    result = local_engine.ask("How many Brazilian sites were identified in the programme?")
+    assert result.language == "en"
+    assert_cited_fact(result, "9")
+    english = {"the", "were", "identified", "sites", "in"}
+    assert len(english & set(re.findall(r"\w+", result.answer.lower()))) >= 2, result.answer
+
+
+@pytest.mark.llm
+def test_local_model_refuses_when_documents_lack_the_answer(local_engine: AnswerEngine) -> None:
+    result = local_engine.ask("Quel est le budget annuel de la Mission Bassin Minier ?")
+    assert not result.answerable, result.answer
+    assert result.citations == []
+    assert "budget" not in result.answer.lower() or "ne contiennent pas" in result.answer
+
+
+@pytest.mark.llm
+def test_local_model_rewrites_a_follow_up(local_engine: AnswerEngine) -> None:
+    history = [
+        Message(
+            "user",
+            "Quel accord la Région Nord - Pas-de-Calais a-t-elle signé avec le Minas Gerais ?",
+        ),
+        Message("assistant", "Un accord de coopération [1]."),
+    ]
+    result = local_engine.ask("Et à quelle date a-t-il été signé ?", history)
+    assert "condense" in result.timings_ms  # the model rewrote the question
+    assert "minas" in result.query.lower() or "accord" in result.query.lower(), result.query
+    assert_cited_fact(result, "23 avril 2009")
+
+
+# -- OpenAI-compatible server (llama-cpp-python's own) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def llama_server(seed_settings: Settings) -> Iterator[str]:
+    if not seed_settings.llm_path.is_file():
+        pytest.skip(f"model file {seed_settings.llm_path} missing")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(seed_settings.llm_path),
+         "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2",
+         "--n_ctx", str(seed_settings.llm_context)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, timeout=180, proc=proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.mark.llm
+def test_openai_generator_streams_a_cited_answer_from_a_server(
+    seed_settings: Settings, index_service, llama_server: str
+) -> None:
+    settings = seed_settings.model_copy(
+        update={"generator": "openai", "openai_url": llama_server, "openai_key": "unused"}
+    )
+    generator = make_generator(settings)
+    assert isinstance(generator, OpenAIGenerator)
+    pieces = list(generator.stream([{"role": "user", "content": "Dis bonjour."}], max_tokens=8))
+    assert len(pieces) >= 2  # streamed, not one block
+    started = time.perf_counter()
+    result = AnswerEngine(settings, index_service, generator).ask(
+        "Combien de projets de coopération transfrontalière développent des actions dans le "
+        "Nord-Pas de Calais ?"
+    )
+    assert result.generator == "openai"
+    assert_cited_fact(result, "172")
+    assert result.timings_ms["total"] <= (time.perf_counter() - started) * 1000 + 1
