@@ -4,7 +4,9 @@
 VENV      := .venv
 BIN       := $(VENV)/bin
 EVAL_FILE ?= ../shared/eval/questions.jsonl
-BENCHES   := $(sort $(wildcard bench/*.py))
+# Benchmarks are the bench/*.py modules with a __main__ block, run as `python -m bench.NAME`;
+# `make bench BENCH=retrieval` runs one.
+BENCH     ?= $(basename $(notdir $(shell grep -l "__name__ == .__main__." bench/*.py 2>/dev/null)))
 
 # Everything runs offline: no model hub, no telemetry.
 export HF_HUB_OFFLINE := 1
@@ -18,7 +20,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 help:
 	@echo "make run    install if needed, ingest corpus/, serve the chat UI, API and widget"
 	@echo "make test   install if needed (with test tools), ruff check, pytest"
-	@echo "make bench  run every bench/*.py"
+	@echo "make bench  run every benchmark (bench/*.py; BENCH=name for one)"
 	@echo "make eval   score answers on $(EVAL_FILE)"
 
 setup:
@@ -39,8 +41,8 @@ test: setup-test
 	$(BIN)/pytest
 
 bench: setup
-	@test -n "$(BENCHES)" || { echo "no bench/*.py to run"; exit 1; }
-	@set -e; for f in $(BENCHES); do echo "== $$f"; $(BIN)/python $$f; done
+	@test -n "$(BENCH)" || { echo "no runnable bench/*.py"; exit 1; }
+	@set -e; for b in $(BENCH); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b $(BENCH_ARGS); done
 
 eval: setup
 	$(BIN)/passerelle eval $(EVAL_FILE)
