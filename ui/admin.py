@@ -303,7 +303,7 @@ def build_admin_tab(services: Services, feedback: FeedbackStore) -> None:
             del_btn = gr.Button("Supprimer et ré-indexer", variant="stop", scale=1)
         del_md = gr.Markdown()
 
-        gr.Markdown("### Avis des utilisateurs (👍 / 👎)")
+        gr.Markdown("### Avis des utilisateurs (J'aime / Je n'aime pas)")
         with gr.Row(equal_height=True):
             export_btn = gr.Button("Exporter les avis (JSONL)")
             export_md = gr.Markdown()
