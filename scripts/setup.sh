@@ -49,7 +49,8 @@ fi
 
 # --- 2. Python packages ---------------------------------------------------------------------
 # A test install covers a run install (it is a superset).
-if [[ -f "$STAMP" || ( "$MODE" == run && -f "$STAMP_TEST" ) ]]; then
+[[ "$MODE" == run && ! -f "$STAMP" && -f "$STAMP_TEST" ]] && STAMP="$STAMP_TEST"
+if [[ -f "$STAMP" ]]; then
   echo "python packages: up to date ($(basename "$STAMP"))"
 else
   # torch first, pinned: the CPU wheel lies on local disk (found through pip's find-links,
