@@ -161,7 +161,11 @@ async def _load(
 def _load_services(settings: Settings) -> Services:
     from server.services import Services
 
-    return Services.load(settings)
+    services = Services.load(settings)
+    # Open the store now, in this one thread: first uses racing from several threads
+    # (health checks, the chat UI being built) can trip Chroma's client creation.
+    services.index.status()
+    return services
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -181,4 +185,6 @@ def serve(args: argparse.Namespace) -> int:
     except SystemExit as exc:  # uvicorn exits when it cannot bind the port
         print(f"Impossible de servir sur {host}:{port} (port occupé ?).", file=sys.stderr)
         return int(exc.code or 1)
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after its graceful shutdown
+        print("Passerelle arrêtée.")
     return 0

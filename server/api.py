@@ -232,7 +232,12 @@ def build_router(settings: Settings) -> APIRouter:
             state = "error" if slot.error else "loading"
             body = {"status": state, "detail": slot.error}
             return JSONResponse(body, 503, headers={"Retry-After": "5"})
-        status = await run_in_threadpool(slot.services.index.status)
+        try:
+            status = await run_in_threadpool(slot.services.index.status)
+        except Exception as exc:  # the store went away: not ready, but the server stays up
+            log.exception("health: index status failed")
+            body = {"status": "error", "detail": f"{type(exc).__name__}: {exc}"}
+            return JSONResponse(body, 503, headers={"Retry-After": "5"})
         return {
             "status": "ok",
             "documents": int(status.get("documents", 0)),

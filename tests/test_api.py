@@ -4,10 +4,18 @@ origin allow-list, limits, rate limits, health, OpenAPI, widget assets and heade
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,6 +27,7 @@ from server.ratelimit import Limit, RateLimiter
 from server.security import is_same_origin, normalise_origin
 from server.services import Services
 from server.snippet import widget_snippet
+from settings import ROOT
 
 PARTNER = "https://partenaire.example.org"
 QUESTION = "Quand la Mission Bassin Minier a-t-elle été créée ?"
@@ -385,3 +394,61 @@ def test_widget_snippet_points_at_the_server() -> None:
     snippet = widget_snippet("https://passerelle.example/", title='Mission "Bassin"')
     assert snippet.startswith('<script src="https://passerelle.example/widget.js"')
     assert "&quot;Bassin&quot;" in snippet and snippet.endswith("defer></script>")
+
+
+# --- passerelle serve ------------------------------------------------------------------
+
+
+def test_serve_answers_at_once_then_reports_the_loaded_index(
+    index_service: IndexService, tmp_path: Path
+) -> None:
+    """``passerelle serve`` opens its port before loading, then serves API and chat UI."""
+    settings = index_service.settings
+    data_dir = tmp_path / "data"
+    shutil.copytree(settings.data_dir, data_dir)  # a private copy: two processes, one store
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "PASSERELLE_DATA_DIR": str(data_dir),
+        "PASSERELLE_CORPUS_DIR": str(settings.corpus_dir),
+        "PASSERELLE_GENERATOR": "extractive",
+    }
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "cli.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        statuses = []
+        deadline = started + 180
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                health = httpx.get(base + "/api/health", timeout=5)
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            statuses.append((health.status_code, health.json().get("status", health.text)))
+            if health.status_code == 200:
+                break
+            time.sleep(0.2)
+        assert statuses and statuses[-1] == (200, "ok"), statuses
+        assert set(statuses[:-1]) <= {(503, "loading")}, proc.terminate() or proc.communicate()[0]
+        assert httpx.get(base + "/api/health").json()["chunks"] > 0
+        assert httpx.get(base + "/").status_code == 200
+        ask = httpx.post(base + "/api/ask", json={"question": QUESTION}, timeout=60)
+        assert ask.status_code == 200 and ask.json()["citations"]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    # uvicorn shuts down gracefully, then re-raises SIGTERM: the conventional exit status.
+    assert proc.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert f"http://127.0.0.1:{port}/" in output
