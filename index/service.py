@@ -48,16 +48,21 @@ class IndexService:
 
     @property
     def embed_model(self) -> BaseEmbedding:
-        if self._embed is None:
-            self._embed = make_embedding(self.settings)
-        return self._embed
+        with self._lock:
+            if self._embed is None:
+                self._embed = make_embedding(self.settings)
+            return self._embed
 
     @property
     def collection(self):
-        """The Chroma collection (reconnects after the store was unreachable)."""
-        if self._collection is None:
-            self._collection = open_collection(self.settings)
-        return self._collection
+        """The Chroma collection (reconnects after the store was unreachable).
+
+        Opened under the lock: two threads creating Chroma clients at once crash it.
+        """
+        with self._lock:
+            if self._collection is None:
+                self._collection = open_collection(self.settings)
+            return self._collection
 
     def _call_store(self, fn):
         """Run ``fn`` against the store, turning transport errors into StoreUnavailable."""
