@@ -9,6 +9,7 @@ from typing import TextIO
 
 from answer.engine import AnswerEngine
 from answer.errors import QuestionError
+from answer.text import sentences, squash_spaces, term_set
 from answer.types import AnswerResult, Message
 from settings import Settings, get_settings
 
@@ -69,10 +70,22 @@ def format_result(result: AnswerResult) -> str:
         lines += ["", "Sources :" if result.language == "fr" else "Sources:"]
     for c in result.citations:
         page = f", p. {c.page}" if c.page else ""
-        quote = " ".join(c.text.split())
+        quote = best_quote(c.text, result.answer)
         quote = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1] + "…"
         lines.append(f"[{c.n}] {c.title}{page} — « {quote} »")
     return "\n".join(lines)
+
+
+def best_quote(passage: str, answer: str) -> str:
+    """The sentence of ``passage`` sharing most words with ``answer`` (what was cited)."""
+    answer_terms = term_set(answer)
+    best, best_shared = "", -1
+    for start, end in sentences(passage):
+        sentence = squash_spaces(passage[start:end])
+        shared = len(term_set(sentence) & answer_terms)
+        if shared > best_shared:
+            best, best_shared = sentence, shared
+    return best or squash_spaces(passage)
 
 
 def ask_jsonl(engine: AnswerEngine, lines: TextIO, out: TextIO) -> int:

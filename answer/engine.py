@@ -13,13 +13,14 @@ from answer.evidence import gather, window
 from answer.generators import ExtractiveGenerator, Generator, Grounding, make_generator
 from answer.prompts import (
     CORPUS_COVERS,
+    EMPTY_INDEX,
     NOT_IN_DOCUMENTS,
     REFUSAL_INJECTION,
     REFUSAL_OFF_TOPIC,
     answer_messages,
     is_refusal_sentence,
 )
-from answer.relevance import is_injection, min_similarity, retrieval_found_something
+from answer.relevance import is_injection, retrieval_found_something
 from answer.text import detect_language
 from answer.types import (
     AnswerEvent,
@@ -122,7 +123,10 @@ class AnswerEngine:
         query = condensed.question
         passages = self.index.search(query, self.settings.top_k)
         timings["retrieval"] = ms()
-        if not retrieval_found_something(passages, min_similarity(self.settings)):
+        if not passages and not self._titles():
+            yield from refusal(EMPTY_INDEX[language], query, generator.name)
+            return
+        if not retrieval_found_something(self.settings, query, language, passages):
             yield from refusal(self._off_topic(language), query, generator.name)
             return
 
@@ -192,13 +196,17 @@ class AnswerEngine:
     def _off_topic(self, language: Language) -> str:
         return f"{REFUSAL_OFF_TOPIC[language]} {self._corpus_summary(language)}".strip()
 
-    def _corpus_summary(self, language: Language) -> str:
-        """ "The available documents cover: …" from the indexed titles (empty on error)."""
+    def _titles(self) -> list[str]:
+        """Titles of the indexed documents (empty if they cannot be listed)."""
         try:
-            titles = [d["title"] for d in self.index.documents() if d.get("title")]
+            return [d.get("title") or d["source"] for d in self.index.documents()]
         except Exception as err:  # a refusal must not fail because of the summary
-            log.warning("cannot list documents for the refusal message: %s", err)
-            return ""
+            log.warning("cannot list the indexed documents: %s", err)
+            return []
+
+    def _corpus_summary(self, language: Language) -> str:
+        """ "The available documents cover: …" from the indexed titles ("" if none)."""
+        titles = self._titles()
         if not titles:
             return ""
         shown = "; ".join(titles[:5]) + (" …" if len(titles) > 5 else "")

@@ -45,6 +45,14 @@ REFUSAL_OFF_TOPIC: dict[Language, str] = {
     "en": "I could not find this information in the available documents.",
 }
 
+EMPTY_INDEX: dict[Language, str] = {
+    "fr": (
+        "Aucun document n'est encore indexé : ajoutez des documents puis lancez "
+        "« passerelle ingest »."
+    ),
+    "en": "No document is indexed yet: add documents, then run “passerelle ingest”.",
+}
+
 REFUSAL_INJECTION: dict[Language, str] = {
     "fr": (
         "Je ne peux pas modifier mes consignes : je réponds uniquement aux questions "
