@@ -234,3 +234,19 @@ def test_eval_command_json_on_the_configured_index(
     assert out["format"] == "questions" and out["generator"] == "extractive"
     assert out["metrics"]["questions"] == 2 and len(out["rows"]) == 2
     assert out["metrics"]["key_recall"] == 1.0
+
+
+def test_piaf_questions_get_their_own_corpus_and_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "corpus").mkdir()
+    piaf = {"id": "p", "question": "Combien ?", "answers": ["100 000"], "source": "X.md"}
+    data = load(_write_jsonl(tmp_path / "questions.jsonl", [piaf]))
+    monkeypatch.setenv("PASSERELLE_DATA_DIR", str(tmp_path / "data"))
+    settings = commands.eval_settings(data, "extractive")
+    assert settings.corpus_dir == tmp_path / "corpus"
+    assert settings.data_dir == tmp_path / "data" / "eval-piaf"
+    assert settings.generator == "extractive"
+    # already pointing at the PIAF corpus: the user's settings are kept
+    monkeypatch.setenv("PASSERELLE_CORPUS_DIR", str(tmp_path / "corpus"))
+    assert commands.eval_settings(data, None).data_dir == tmp_path / "data"
