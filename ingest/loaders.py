@@ -47,11 +47,10 @@ def load_html(path: Path) -> RawDocument:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(path.read_bytes(), path), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
-        if tag.name == "head":
-            title_tag = tag.find("title")
-            title = title_tag.get_text(strip=True) if title_tag else None
-            soup.attrs["data-title"] = title or ""
+    # <head> is optional in HTML: look for the page's <title> anywhere but inside an <svg>
+    title_tag = next((t for t in soup.find_all("title") if not t.find_parent("svg")), None)
+    title = title_tag.get_text(strip=True) if title_tag else None
+    for tag in soup(["script", "style", "noscript", "template", "svg", "head", "title"]):
         tag.decompose()
     for level in range(1, 7):
         for heading in soup.find_all(f"h{level}"):
@@ -59,8 +58,7 @@ def load_html(path: Path) -> RawDocument:
             heading.insert_after("\n\n")
     for block in soup.find_all(["p", "li", "div", "br", "tr", "section", "article"]):
         block.insert_after("\n\n")
-    title = soup.attrs.get("data-title") or None
-    return RawDocument(pages=[soup.get_text()], title=title)
+    return RawDocument(pages=[soup.get_text()], title=title or None)
 
 
 def load_pdf(path: Path) -> RawDocument:

@@ -211,3 +211,17 @@ def test_hidden_files_and_unknown_types(folder: Path) -> None:
     assert plan.report.added == ["tableur.xlsx", "vrai.txt"]
     with pytest.raises(DocumentError, match=r"unsupported file type \.xlsx"):
         load_raw(folder / "tableur.xlsx")
+
+
+def test_html_title_without_head_element(folder: Path) -> None:
+    # <head> is optional in HTML: simple exports start right with <title>
+    (folder / "simple.html").write_text(
+        "<title>Les étangs</title><p>Sans html ni head.</p>"
+        "<svg><title>icône</title></svg><p>Fin.</p>",
+        encoding="utf-8",
+    )
+    raw = load_raw(folder / "simple.html")
+    assert raw.title == "Les étangs"
+    doc = documents(folder)["simple.html"]
+    assert doc.text == "Sans html ni head.\n\nFin."
+    assert doc.metadata["title"] == "Les étangs"
