@@ -268,3 +268,16 @@ def test_chunk_settings_change_reindexes_everything(service: IndexService) -> No
     assert sorted(report.updated) == sorted(SEED) and not report.unchanged
     assert all(len(t) <= 600 for t in stored(resized)["texts"])
     assert_mirrors(resized, SEED)
+
+
+def test_concurrent_ingest_is_refused(service: IndexService) -> None:
+    import fcntl
+
+    from index.service import IngestBusy
+
+    with open(service.settings.index_dir / "ingest.lock", "w") as other_process:
+        fcntl.flock(other_process, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(IngestBusy, match="another ingest"):
+            service.ingest()
+        assert service.search("Catherine Bertram", k=1)  # searching is not blocked
+    assert sorted(service.ingest().unchanged) == sorted(SEED)
