@@ -37,12 +37,12 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Prompt budget: ~4 passages cut to their best sentences keep the prompt near 600
+# Prompt budget: ~4 passages cut to their best sentences keep the prompt near 450
 # tokens (French ≈ 3.5 characters per token); every prompt token costs ~7 ms on 2 cores.
 PROMPT_PASSAGES = 4
-CONTEXT_CHARS = 1800
-FIRST_PASSAGE_CHARS = 700
-OTHER_PASSAGE_CHARS = 450
+CONTEXT_CHARS = 1500
+FIRST_PASSAGE_CHARS = 600
+OTHER_PASSAGE_CHARS = 380
 
 
 class AnswerEngine:
