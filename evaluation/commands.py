@@ -26,6 +26,7 @@ _LABELS = [
     ("with_citations", "answers with citations", "%"),
     ("invented_numbers", "numbers absent from cited passages", "n"),
     ("answers_with_invented_numbers", "answers with such numbers", "n"),
+    ("sentences_removed", "sentences removed by the citation checker", "n"),
     ("first_token_ms_p50", "first token p50", "ms"),
     ("first_token_ms_p95", "first token p95", "ms"),
     ("total_ms_p50", "total p50", "ms"),

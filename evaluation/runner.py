@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from answer.citations import cited_numbers, numbers_absent
+from answer.citations import check_answer, cited_numbers, numbers_absent
 from answer.engine import AnswerEngine
 from answer.types import AnswerEvent, AnswerResult, Citation, Message, SourcesEvent, TokenEvent
 from evaluation import metrics
@@ -33,6 +33,8 @@ class Row:
     hit_at_5: bool | None = None
     invented_numbers: list[str] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
+    raw_answer: str = ""  # the streamed text, before the citation checker
+    removed_sentences: list[str] = field(default_factory=list)  # what the checker dropped
     first_token_ms: float | None = None
     total_ms: float | None = None
     error: str | None = None
@@ -56,6 +58,7 @@ class Report:
 class _Timed:
     result: AnswerResult
     sources: list[Citation]  # every passage given to the generator (the answer cites some)
+    raw: str  # the streamed tokens
     first_token_ms: float
     total_ms: float
 
@@ -66,22 +69,31 @@ def _timed_answer(engine: AnswerEngine, question: str, history: list[Message]) -
     first: float | None = None
     result: AnswerResult | None = None
     sources: list[Citation] = []
+    pieces: list[str] = []
     for event in engine.stream(question, history):
         if isinstance(event, SourcesEvent):
             sources = event.citations
-        elif isinstance(event, TokenEvent) and first is None and event.text.strip():
-            first = time.perf_counter()
+        elif isinstance(event, TokenEvent):
+            pieces.append(event.text)
+            if first is None and event.text.strip():
+                first = time.perf_counter()
         elif isinstance(event, AnswerEvent):
             result = event.result
     end = time.perf_counter()
     if result is None:
         raise RuntimeError("the engine stream ended without an answer event")
-    return _Timed(result, sources, ((first or end) - start) * 1000, (end - start) * 1000)
+    first_ms, total_ms = ((first or end) - start) * 1000, (end - start) * 1000
+    return _Timed(result, sources, "".join(pieces), first_ms, total_ms)
 
 
-def score_turn(row: Row, turn: Turn, result: AnswerResult, sources: list[Citation]) -> None:
+def score_turn(
+    row: Row, turn: Turn, result: AnswerResult, sources: list[Citation], raw: str = ""
+) -> None:
     """Fill the scores of ``row`` from the engine's result and the passages it was given."""
     row.answer = result.answer
+    row.raw_answer = raw.strip()
+    if sources and row.raw_answer:  # what the checker dropped from the streamed text
+        row.removed_sentences = check_answer(row.raw_answer, sources, result.language).removed
     row.answered = result.answerable
     row.cited = sorted(cited_numbers(result.answer))
     if result.answerable:  # a refusal asserts nothing (its corpus summary lists titles)
@@ -121,6 +133,7 @@ def summarise(rows: list[Row], fmt: str) -> dict[str, Any]:
         "false_refusals": metrics.share([not r.answered for r in answerable]),
         "invented_numbers": sum(len(r.invented_numbers) for r in ok),
         "answers_with_invented_numbers": sum(1 for r in ok if r.invented_numbers),
+        "sentences_removed": sum(len(r.removed_sentences) for r in ok),
         "first_token_ms_p50": metrics.percentile(first, 50),
         "first_token_ms_p95": metrics.percentile(first, 95),
         "total_ms_p50": metrics.percentile(total, 50),
@@ -153,7 +166,7 @@ def evaluate(
                 result = timed.result
                 row.first_token_ms = round(timed.first_token_ms, 1)
                 row.total_ms = round(timed.total_ms, 1)
-                score_turn(row, turn, result, timed.sources)
+                score_turn(row, turn, result, timed.sources, timed.raw)
                 if turn.spans:  # PIAF: is a gold span in the top-5 retrieved passages?
                     top = index.search(turn.question, k=5)
                     row.hit_at_5 = any(metrics.span_found(p.text, turn.spans) for p in top)
