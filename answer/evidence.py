@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from answer.text import content_terms, detect_language, sentences, squash_spaces, term_keys
+from answer.text import content_terms, detect_language, fold, sentences, squash_spaces, term_keys
 from answer.types import Citation, Language
 
 
@@ -42,7 +42,10 @@ class Evidence:
 
 
 def _keys(word: str) -> frozenset[str]:
-    return term_keys(word)
+    """Stems of ``word``, plus its first 6 letters when long: a root shared across
+    languages (director ~ directrice, programme ~ program)."""
+    keys = term_keys(word)
+    return keys | {"~" + fold(word)[:6]} if len(word) >= 6 else keys
 
 
 def gather(question: str, citations: list[Citation], language: Language) -> Evidence:

@@ -75,7 +75,7 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(language)
 
 
-def _fold(s: str) -> str:
+def fold(s: str) -> str:
     """Accents removed, so that "protégées" and "protegees" meet."""
     return "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")
 
@@ -83,8 +83,8 @@ def _fold(s: str) -> str:
 @lru_cache(maxsize=50_000)
 def term_keys(word: str) -> frozenset[str]:
     """Stems of one word under both stemmers: a cheap bridge between FR and EN forms."""
-    fr = _fold(_stemmer("french").stemWord(word))
-    en = _fold(_stemmer("english").stemWord(word))
+    fr = fold(_stemmer("french").stemWord(word))
+    en = fold(_stemmer("english").stemWord(word))
     return frozenset({fr, en})
 
 

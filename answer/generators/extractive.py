@@ -44,8 +44,10 @@ def pick(evidence: Evidence) -> list[Sentence]:
     best = evidence.best()
     if best is None:
         return []
-    # Across languages word overlap says little; trust the retrieval ranking instead.
-    if evidence.same_language and best.coverage < MIN_COVERAGE:
+    # Across languages few words match (only names and shared roots): any match will do,
+    # the retrieval ranking does the rest.
+    floor = MIN_COVERAGE if evidence.same_language else 0.0
+    if best.coverage <= floor or (evidence.same_language and best.coverage < MIN_COVERAGE):
         return []
     picked = [best]
     used = len(best.text)
