@@ -62,8 +62,14 @@ def search(args: argparse.Namespace) -> int:
             for line in sys.stdin:
                 if not line.strip():
                     continue
-                row = json.loads(line)
-                passages = service.search(row["question"], args.k)
+                try:
+                    row = json.loads(line)
+                    question = str(row["question"])
+                except (ValueError, KeyError, TypeError) as exc:
+                    error = f"not a JSON object with a question ({exc})"
+                    print(json.dumps({"id": None, "error": error}), flush=True)
+                    continue
+                passages = service.search(question, args.k)
                 out = {"id": row.get("id"), "passages": [p.to_dict() for p in passages]}
                 print(json.dumps(out, ensure_ascii=False), flush=True)
             return 0
