@@ -69,12 +69,21 @@ def condense(question: str, history: list[Message], generator: Generator | None)
         try:
             text = "".join(generator.stream(condense_messages(question, history), max_tokens=60))
             rewritten = _clean(text)
-            if rewritten and len(rewritten) <= 3 * (len(question) + len(previous)):
+            if _usable(rewritten, question, previous):
                 return Condensed(rewritten, rewritten=True, by_model=True)
             log.info("condensing produced an unusable question: %r", text[:200])
         except GeneratorUnavailable as err:
             log.warning("could not rewrite the follow-up with the model: %s", err)
     return Condensed(f"{previous} {question}", rewritten=True)
+
+
+def _usable(rewritten: str, question: str, previous: str) -> bool:
+    """A rewrite is kept only if it brought in a word of the conversation (a small model
+    often just repeats the follow-up) and stayed a question-sized text."""
+    if not rewritten or len(rewritten) > 3 * (len(question) + len(previous)):
+        return False
+    brought = set(content_terms(rewritten)) - set(content_terms(question))
+    return bool(brought & set(content_terms(previous)))
 
 
 def _clean(text: str) -> str:

@@ -11,6 +11,7 @@ from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import gather, window
 from answer.generators import ExtractiveGenerator, Generator, Grounding, make_generator
+from answer.generators.extractive import extract
 from answer.prompts import (
     CORPUS_COVERS,
     EMPTY_INDEX,
@@ -43,6 +44,8 @@ PROMPT_PASSAGES = 4
 CONTEXT_CHARS = 1500
 FIRST_PASSAGE_CHARS = 600
 OTHER_PASSAGE_CHARS = 380
+# Weighted share of the question's terms a sentence must hold to overrule a model refusal.
+STRONG_COVERAGE = 0.5  # seed questions: answerable 0.51-1.0, "annual budget" 0.33
 
 
 class AnswerEngine:
@@ -155,11 +158,27 @@ class AnswerEngine:
             yield TokenEvent("\n\n" + "".join(pieces))
         timings.setdefault("first_token", ms())
 
-        result = self._checked("".join(pieces), question, citations, language)
+        raw = "".join(pieces)
+        if used != self._extractive.name and is_refusal_sentence(raw.strip()):
+            # Small models refuse too readily: when a sentence of the passages clearly
+            # answers (strong term coverage), quote it instead of refusing.
+            quoted = self._strong_extract(grounding)
+            if quoted:
+                log.info("model refused but the passages answer; quoting them")
+                raw, used = quoted, self._extractive.name
+        result = self._checked(raw, question, citations, language)
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query
         yield AnswerEvent(result)
+
+    def _strong_extract(self, grounding: Grounding) -> str | None:
+        """An extractive answer if some sentence covers most of the question, else None."""
+        evidence = gather(grounding.question, grounding.citations, grounding.language)
+        best = evidence.best()
+        if best is None or not evidence.same_language or best.coverage < STRONG_COVERAGE:
+            return None
+        return extract(evidence, grounding.language)
 
     def _messages(self, question: str, citations: list[Citation], language: Language):
         """The prompt: the question and each passage cut to its best sentences."""

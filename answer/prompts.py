@@ -37,7 +37,10 @@ LANGUAGE_NAME: dict[Language, str] = {"fr": "French (français)", "en": "English
 
 _ANSWER_TASK: dict[Language, str] = {
     "fr": "Réponse en français, avec le numéro de l'extrait [n] après chaque information :",
-    "en": "Answer in English, with the passage number [n] after each fact:",
+    "en": (
+        "Answer in English (translate the facts of the passages into English), with the "
+        "passage number [n] after each fact:"
+    ),
 }
 
 REFUSAL_OFF_TOPIC: dict[Language, str] = {
