@@ -90,13 +90,16 @@ def split_document(
 ) -> list[tuple[Span, str | None]]:
     """Chunk spans of ``text`` with the heading each falls under.
 
-    Sentences are packed up to ``size`` characters; a new heading starts a new chunk once
-    the current one holds a useful amount of text; ``overlap`` characters of whole
-    sentences are repeated at the start of the next chunk within a section. ``breaks``
+    Whole paragraphs (or the sentences of a paragraph longer than ``size``) are packed up
+    to ``size`` characters; a new heading starts a new chunk once the current one holds a
+    useful amount of text; ``overlap`` characters of whole sentences are repeated at the
+    start of the next chunk when a paragraph had to be split. ``breaks``
     (page starts) always start a new chunk, so a chunk's page is the page of all its text.
     """
     blocks = _blocks(text)
-    units: list[tuple[Span, str | None, int]] = []  # sentence, heading, section number
+    # units: a whole paragraph when it fits, else its sentences; with heading, section
+    # number and paragraph number (overlap is only carried inside a split paragraph)
+    units: list[tuple[Span, str | None, int, int]] = []
     heading: str | None = None
     section = 0
     for i, block in enumerate(blocks):
@@ -104,10 +107,17 @@ def split_document(
         if _is_heading(text, block, nxt):
             heading = text[block.start : block.end].lstrip("#").strip()
             section += 1
+        crosses_page = bisect_right(breaks, block.start) != bisect_right(breaks, block.end - 1)
+        if block.end - block.start <= size and not crosses_page:
+            units.append((block, heading, section, i))
+            continue
         for sentence in _sentences(text, block):
-            units.extend(_cut_long(text, sentence, size, heading, section))
+            units.extend(
+                (span, h, sec, i)
+                for span, h, sec in _cut_long(text, sentence, size, heading, section)
+            )
     chunks: list[tuple[Span, str | None]] = []
-    current: list[tuple[Span, str | None, int]] = []
+    current: list[tuple[Span, str | None, int, int]] = []
     for unit in units:
         if current:
             length = unit[0].end - current[0][0].start
@@ -121,8 +131,8 @@ def split_document(
                 or (new_section and current[-1][0].end - current[0][0].start > size // 3)
             ):
                 chunks.append((Span(current[0][0].start, current[-1][0].end), current[0][1]))
-                kept: list[tuple[Span, str | None, int]] = []
-                if not new_section and not new_page:
+                kept: list[tuple[Span, str | None, int, int]] = []
+                if not new_section and not new_page and unit[3] == current[-1][3]:
                     for prev in reversed(current):
                         if (
                             current[-1][0].end - prev[0].start > overlap
