@@ -38,7 +38,7 @@ LANGUAGE_NAME: dict[Language, str] = {"fr": "French (français)", "en": "English
 _ANSWER_TASK: dict[Language, str] = {
     "fr": "Réponse en français, avec le numéro de l'extrait [n] après chaque information :",
     "en": (
-        "Answer in English (translate the facts of the passages into English), with the "
+        "Answer in English, keeping names and numbers exactly as in the passages, with the "
         "passage number [n] after each fact:"
     ),
 }
