@@ -22,19 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from answer.engine import AnswerEngine  # noqa: E402
+from bench.common import SHARED_EVAL, write_result  # noqa: E402
 from evaluation.commands import format_table, progress_line  # noqa: E402
 from evaluation.datasets import load  # noqa: E402
 from evaluation.runner import evaluate  # noqa: E402
 from settings import Settings  # noqa: E402
 
-EVAL_DIR = Path("/work/shared/eval")
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generator", choices=["local", "openai", "extractive"], default="local")
-    parser.add_argument("--questions", type=Path, default=EVAL_DIR / "questions.jsonl")
-    parser.add_argument("--conversations", type=Path, default=EVAL_DIR / "conversations.jsonl")
+    parser.add_argument("--questions", type=Path, default=SHARED_EVAL / "questions.jsonl")
+    parser.add_argument("--conversations", type=Path, default=SHARED_EVAL / "conversations.jsonl")
     parser.add_argument("--limit", type=int, default=None, help="only the first N items per file")
     args = parser.parse_args(argv)
 
@@ -78,8 +77,6 @@ def main(argv: list[str] | None = None) -> int:
         + runs["conversations"].metrics["invented_numbers"],
     }
     print("\nsummary: " + json.dumps(summary, ensure_ascii=False))
-    out = ROOT / "bench" / "results" / f"answers-{args.generator}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "summary": summary,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -87,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - started, 1),
         "runs": {name: r.to_dict() for name, r in runs.items()},
     }
-    out.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    out = write_result(f"answers-{args.generator}", payload)
     print(f"written {out.relative_to(ROOT)}")
     return 0
 
