@@ -23,6 +23,7 @@ _LABELS = [
     ("false_refusals", "false refusals (answerable refused)", "%"),
     ("span_recall", "answer-span recall (PIAF)", "%"),
     ("hit_at_5", "retrieval hit@5 (PIAF)", "%"),
+    ("positive_ratings", "positive ratings (feedback)", "%"),
     ("with_citations", "answers with citations", "%"),
     ("invented_numbers", "numbers absent from cited passages", "n"),
     ("answers_with_invented_numbers", "answers with such numbers", "n"),

@@ -7,7 +7,8 @@ Four JSONL formats, recognised by the keys of their first row:
 - ``conversations``: ``{"id", "turns": [{"question", "keys", "source"}, ...]}``;
 - ``piaf``: ``{"id", "question", "answers": [spans...], "source"}`` (its documents live in a
   ``corpus/`` folder next to the file);
-- ``feedback``: an export of user ratings, ``{"question", "answer", "citations", "rating"}``.
+- ``feedback``: an export of user ratings (``python -m ui.feedback export``),
+  ``{"question", "answer", "citations", "rating"}`` with ``rating`` 1 or -1.
 """
 
 from __future__ import annotations

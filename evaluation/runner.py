@@ -218,6 +218,9 @@ def evaluate_feedback(data: EvalFile) -> Report:
     summary = {
         "answers": len(rows),
         "ratings": dict(Counter(str(r["rating"]) for r in rows)),
+        "positive_ratings": metrics.share(
+            [r["rating"] > 0 for r in rows if isinstance(r["rating"], int | float)]
+        ),
         "with_citations": metrics.share([r["cites"] for r in rows]),
         "invented_numbers": sum(len(r["invented_numbers"]) for r in rows),
         "answers_with_invented_numbers": sum(1 for r in rows if r["invented_numbers"]),

@@ -130,20 +130,21 @@ def test_feedback_export_counts_invented_numbers(
             "question": "Surface ?",
             "answer": "Le parc gère 450 ha [1].",
             "citations": [passage],
-            "rating": "up",
+            "rating": 1,
         },
         {
             "question": "Surface ?",
             "answer": "Le parc gère 540 ha [1].",
             "citations": [passage],
-            "rating": "down",
+            "rating": -1,
         },
     ]
     assert commands.run(_args(_write_jsonl(tmp_path / "fb.jsonl", rows), json=True)) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["format"] == "feedback"
     assert out["metrics"]["invented_numbers"] == 1
-    assert out["metrics"]["ratings"] == {"up": 1, "down": 1}
+    assert out["metrics"]["ratings"] == {"1": 1, "-1": 1}
+    assert out["metrics"]["positive_ratings"] == 0.5
     assert out["rows"][1]["invented_numbers"] == ["540"]
 
 
