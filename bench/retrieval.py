@@ -66,7 +66,7 @@ def evaluate(service: IndexService, questions: list[dict], mode: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
-    parser.add_argument("--modes", default="dense,bm25,rrf")
+    parser.add_argument("--modes", default="dense,bm25,rrf,relative")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     args = parser.parse_args()

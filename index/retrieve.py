@@ -45,6 +45,7 @@ def build_retriever(
         [dense, sparse],
         llm=MockLLM(),  # no query rewriting: one query, no LLM needed
         mode=MODES[fusion],
+        retriever_weights=[settings.dense_weight, 1 - settings.dense_weight],
         num_queries=1,
         use_async=False,
         similarity_top_k=k,
