@@ -9,10 +9,13 @@ against a question without a model; this is a few lines of weighted term overlap
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from answer.text import content_terms, detect_language, fold, sentences, squash_spaces, term_keys
 from answer.types import Citation, Language
+
+_LABEL_WORDS = 7  # a line this short is a heading or a label, not a sentence
 
 
 @dataclass
@@ -33,6 +36,17 @@ class Evidence:
     sentences: list[Sentence]
     weights: dict[str, float]
     same_language: bool  # passages written in the question's language (overlap is meaningful)
+    next_passage: dict[int, int] = field(default_factory=dict)  # n -> passage that follows it
+
+    def following(self, s: Sentence) -> Sentence | None:
+        """The sentence after ``s`` in its document (in the next passage if needed)."""
+        for t in self.of_passage(s.n):
+            if t.index == s.index + 1:
+                return t
+        if s.index == max((t.index for t in self.of_passage(s.n)), default=-1):
+            nxt = self.next_passage.get(s.n)
+            return next((t for t in self.of_passage(nxt) if t.index == 0), None) if nxt else None
+        return None
 
     def best(self) -> Sentence | None:
         return max(self.sentences, key=lambda s: s.score, default=None)
@@ -41,11 +55,35 @@ class Evidence:
         return [s for s in self.sentences if s.n == n]
 
 
+# Contact questions name what they want ("téléphone", "site web", "courriel") while the
+# documents show it ("Tel : 03 21…", "www…", "x(at)y(dot)org"): such question words
+# also match a sentence holding that kind of value.
+_KIND_WORDS = {
+    "#phone": {"telephone", "tel", "phone", "numero", "number", "portable", "mobile", "fax"},
+    "#url": {"site", "web", "website", "internet", "url", "adresse", "lien", "link"},
+    "#email": {"courriel", "mail", "email", "e-mail", "mel", "adresse", "contacter"},
+}
+_KIND_PATTERNS = {
+    "#phone": re.compile(r"(?:\d[\s.()+-]*){8,}"),
+    "#url": re.compile(r"\bwww\.|https?://|\b[\w-]+\.(?:org|com|eu|fr|be|net)\b"),
+    "#email": re.compile(r"\w@\w|\(at\)|\[at\]"),
+}
+
+
 def _keys(word: str) -> frozenset[str]:
     """Stems of ``word``, plus its first 6 letters when long: a root shared across
-    languages (director ~ directrice, programme ~ program)."""
+    languages (director ~ directrice, programme ~ program), plus the kind of value it
+    asks for (phone, web site, e-mail)."""
     keys = term_keys(word)
-    return keys | {"~" + fold(word)[:6]} if len(word) >= 6 else keys
+    if len(word) >= 6:
+        keys = keys | {"~" + fold(word)[:6]}
+    kinds = {kind for kind, names in _KIND_WORDS.items() if fold(word) in names}
+    return keys | kinds if kinds else keys
+
+
+def _value_kinds(sentence: str) -> set[str]:
+    """The kinds of contact value a sentence holds."""
+    return {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(sentence)}
 
 
 def gather(question: str, citations: list[Citation], language: Language) -> Evidence:
@@ -66,10 +104,17 @@ def gather(question: str, citations: list[Citation], language: Language) -> Evid
             sent = squash_spaces(text[s:e])
             if len(sent) < 3:
                 continue
-            keys: set[str] = set()
+            keys: set[str] = _value_kinds(sent)
             for w in content_terms(sent):
                 keys |= _keys(w)
             raw.append((c.n, i, sent, keys))
+    # A heading or label line ("Simplifier l'accès aux soins", "Directrice") reads with
+    # the sentence after it: each also matches through the other's words.
+    for j in range(len(raw) - 1):
+        (n, i, sent, keys), (n2, i2, sent2, keys2) = raw[j], raw[j + 1]
+        if n == n2 and i2 == i + 1 and len(sent.split()) < _LABEL_WORDS:
+            raw[j] = (n, i, sent, keys | keys2)
+            raw[j + 1] = (n2, i2, sent2, keys2 | keys)
     n_sent = max(len(raw), 1)
     weights: dict[str, float] = {}
     for w in q_words:
@@ -84,7 +129,13 @@ def gather(question: str, citations: list[Citation], language: Language) -> Evid
         cov = sum(wt for w, wt in weights.items() if _keys(w) & keys) / total
         scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n))
     same = not langs or sum(lang == language for lang in langs) * 2 >= len(langs)
-    return Evidence(scored, weights, same)
+    adjacent = {
+        a.n: b.n
+        for a in citations
+        for b in citations
+        if a.source == b.source and 0 <= b.start - a.end <= 3
+    }
+    return Evidence(scored, weights, same, adjacent)
 
 
 def window(evidence: Evidence, citation: Citation, budget: int) -> str:

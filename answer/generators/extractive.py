@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 
@@ -61,7 +62,21 @@ def pick(evidence: Evidence) -> list[Sentence]:
         if s.score >= 0.75 * best.score and used + len(s.text) <= MAX_CHARS:
             picked.append(s)
             used += len(s.text)
+    follow = _continuation(evidence, best, picked)
+    if follow is not None and used + len(follow.text) <= 2 * MAX_CHARS:
+        picked.insert(picked.index(best) + 1, follow)
     return [_with_next_if_short(evidence, s) for s in picked]
+
+
+def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) -> Sentence | None:
+    """The sentence after the best one when it carries the facts the topic sentence
+    announces ("… programme « Mosaïques »." then "9 sites brésiliens ont été identifiés.",
+    a project then its web address): it matches the question or holds a number or URL."""
+    nxt = evidence.following(best)
+    if nxt is None or any(_overlaps(nxt.text, p.text) for p in picked):
+        return None
+    has_value = bool(re.search(r"\d|www\.|https?://", nxt.text))
+    return nxt if nxt.coverage > 0 or has_value else None
 
 
 def _overlaps(a: str, b: str) -> bool:
