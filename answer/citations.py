@@ -211,6 +211,9 @@ def sentence_facts(sentence: str) -> Facts:
     words = list(re.finditer(_WORD, no_urls))
     for i, m in enumerate(words):
         w = m.group()
+        elided = re.match(r"^(?:[lLdDjJnNsScCmMtT]|[qQ]u)['’](?=\w)", w)
+        if elided:  # "l'Italie", "d'Escaut": the name is what follows the elision
+            w = w[elided.end() :]
         before = no_urls[: m.start()].rstrip()
         at_start = i == 0 or before.endswith((".", "!", "?", ":", "«", '"', "“", "*", "-", "•"))
         acronym = len(w) >= 2 and w.isupper()

@@ -31,8 +31,9 @@ from answer.citations import (
     sentence_facts,
 )
 from evaluation.metrics import percentile
+from settings import ROOT
 
-DEFAULT_FOLDERS = [Path("/work/shared/corpus"), Path("/work/shared/eval/piaf/corpus")]
+DEFAULT_FOLDERS = [ROOT / "corpus", ROOT.parent / "shared" / "eval" / "piaf" / "corpus"]
 THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 
 

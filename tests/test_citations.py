@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from answer.citations import check_answer, numbers_absent
 from answer.types import Citation
+from settings import ROOT
 
-CORPUS = Path("/work/shared/corpus")
-MBM = "000_64973d3adad43edf.txt"  # Mission Bassin Minier international cooperation
-INTERREG = "004_e8f85599edcc36f1.txt"  # cross-border cooperation projects
+CORPUS = ROOT / "corpus"
+MBM = "mission-bassin-minier-international.txt"  # international cooperation
+INTERREG = "cooperation-transfrontaliere-nord-pas-de-calais.txt"  # cross-border projects
 
 
 def _passage(n: int, source: str, start: str, end: str) -> Citation:
@@ -138,3 +137,13 @@ def test_english_answer_over_french_passages(passages: list[Citation]) -> None:
 def test_proper_name_absent_from_passage_is_removed(passages: list[Citation]) -> None:
     answer = "La Mission Bassin Minier a participé au programme RESCUE avec la Catalogne [1]."
     assert not check_answer(answer, passages, "fr").answerable
+
+
+def test_invented_name_after_an_elision_is_removed(passages: list[Citation]) -> None:
+    answer = (
+        "Les régions du programme RESCUE sont la Ruhr, l'Italie et le Derbyshire [1]. "
+        "La Mission Bassin Minier a été mise en place en juin 2000 [1]."
+    )
+    result = check_answer(answer, passages, "fr")
+    assert "Italie" not in result.answer
+    assert result.answer == "La Mission Bassin Minier a été mise en place en juin 2000 [1]."

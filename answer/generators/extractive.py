@@ -65,7 +65,11 @@ def pick(evidence: Evidence) -> list[Sentence]:
     follow = _continuation(evidence, best, picked)
     if follow is not None and used + len(follow.text) <= 2 * MAX_CHARS:
         picked.insert(picked.index(best) + 1, follow)
-    return [_with_next_if_short(evidence, s) for s in picked]
+    out: list[Sentence] = []
+    for s in (_with_next_if_short(evidence, s) for s in picked):
+        if not any(_sentence(s.text) in o.text for o in out):  # a label joined its next line
+            out.append(s)
+    return out
 
 
 def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) -> Sentence | None:
