@@ -33,6 +33,10 @@ NOT_IN_DOCUMENTS: dict[Language, str] = {
     "en": "The documents do not contain the answer to this question.",
 }
 
+# The first words of the answer, written for the model: over French passages the small
+# model otherwise copies them in French when asked in English.
+ANSWER_PREFILL: dict[Language, str] = {"en": "According to the passages,"}
+
 LANGUAGE_NAME: dict[Language, str] = {"fr": "French (français)", "en": "English"}
 
 _ANSWER_TASK: dict[Language, str] = {
@@ -89,7 +93,10 @@ def answer_messages(
     """Chat messages asking to answer ``question`` from ``(n, title, text)`` passages."""
     blocks = "\n\n".join(f"[{n}] {title}\n{text}" for n, title, text in passages)
     user = f"Passages:\n\n{blocks}\n\nQuestion: {question}\n\n{_ANSWER_TASK[language]}"
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    if language in ANSWER_PREFILL:
+        messages.append({"role": "assistant", "content": ANSWER_PREFILL[language]})
+    return messages
 
 
 def condense_messages(question: str, history: list[Message]) -> list[ChatMessage]:

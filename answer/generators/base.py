@@ -35,3 +35,11 @@ class Generator(Protocol):
     ) -> Iterator[str]:
         """Pieces of the answer text, in order; raises ``GeneratorUnavailable`` on failure."""
         ...
+
+
+def split_prefill(messages: list[ChatMessage]) -> tuple[list[ChatMessage], str | None]:
+    """Messages without a final assistant message, and that message's text: the start of
+    the answer, which the model continues (a prefill)."""
+    if messages and messages[-1]["role"] == "assistant":
+        return messages[:-1], messages[-1]["content"]
+    return messages, None

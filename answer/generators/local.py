@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from answer.errors import GeneratorUnavailable
-from answer.generators.base import ChatMessage, Grounding
+from answer.generators.base import ChatMessage, Grounding, split_prefill
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -18,6 +19,21 @@ if TYPE_CHECKING:
 # context is not thread-safe, so every call holds ``_LOCK`` while it generates.
 _LOCK = threading.Lock()
 _MODELS: dict[tuple[str, int, int], Llama] = {}
+_STOPS = ["<|im_end|>", "<|endoftext|>"]
+
+
+def chatml(messages: list[ChatMessage]) -> str:
+    """The messages in Qwen2.5's ChatML template, up to the assistant's turn."""
+    turns = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return turns + "<|im_start|>assistant\n"
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the model before the interpreter tears down the modules llama.cpp needs."""
+    for llm in _MODELS.values():
+        llm.close()
+    _MODELS.clear()
 
 
 def _load(path: Path, threads: int, context: int) -> Llama:
@@ -63,20 +79,30 @@ class LocalGenerator:
         grounding: Grounding | None = None,
     ) -> Iterator[str]:
         """Answer pieces as llama.cpp produces them (greedy-ish: temperature 0.1)."""
+        messages, prefill = split_prefill(messages)
+        options = {
+            "stream": True,
+            "temperature": 0.1,
+            "top_p": 0.9,
+            "repeat_penalty": 1.05,
+            "max_tokens": max_tokens or self.max_tokens,
+            "seed": 0,
+        }
         with _LOCK:
             try:
                 llm = _load(self.path, self.threads, self.context)
-                chunks = llm.create_chat_completion(
-                    messages=messages,
-                    stream=True,
-                    temperature=0.1,
-                    top_p=0.9,
-                    repeat_penalty=1.05,
-                    max_tokens=max_tokens or self.max_tokens,
-                    seed=0,
-                )
-                for chunk in chunks:
-                    text = chunk["choices"][0]["delta"].get("content")
+                if prefill is None:
+                    for chunk in llm.create_chat_completion(messages=messages, **options):
+                        text = chunk["choices"][0]["delta"].get("content")
+                        if text:
+                            yield text
+                    return
+                # llama-cpp's chat API cannot continue an assistant message, so the
+                # bundled Qwen model's ChatML template is written out and completed.
+                yield prefill
+                prompt = chatml(messages) + prefill
+                for chunk in llm.create_completion(prompt=prompt, stop=_STOPS, **options):
+                    text = chunk["choices"][0]["text"]
                     if text:
                         yield text
             except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context

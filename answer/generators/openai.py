@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 
 from answer.errors import GeneratorUnavailable
-from answer.generators.base import ChatMessage, Grounding
+from answer.generators.base import ChatMessage, Grounding, split_prefill
 from settings import Settings
 
 
@@ -39,6 +39,9 @@ class OpenAIGenerator:
         grounding: Grounding | None = None,
     ) -> Iterator[str]:
         """Answer pieces as the server sends them."""
+        # OpenAI-compatible servers differ on continuing an assistant message: the
+        # prefill is left out and the model writes its answer from the start.
+        messages, _ = split_prefill(messages)
         body = {
             "model": self.model,
             "messages": messages,
