@@ -196,6 +196,7 @@ class Facts:
     names: list[str] = field(default_factory=list)
     months: list[str] = field(default_factory=list)
     magnitudes: list[str] = field(default_factory=list)
+    quantities: list[tuple[str, list[str]]] = field(default_factory=list)  # number, nouns
 
     def __bool__(self) -> bool:
         return bool(self.numbers or self.urls or self.names or self.months or self.magnitudes)
@@ -225,7 +226,45 @@ def sentence_facts(sentence: str) -> Facts:
         names=names,
         months=re.findall(rf"(?<=\d )(?:{_MONTHS})\b|\b(?:{_MONTHS})(?= \d{{4}})", folded),
         magnitudes=re.findall(rf"\d+(?:[.,]\d+)? (?:{_MAGNITUDES})", folded),
+        quantities=_quantities(folded, after=3),
     )
+
+
+_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
+
+
+def _quantities(folded: str, after: int) -> list[tuple[str, list[str]]]:
+    """Counts and what they count: ``172 projets`` -> ("172", ["projets"]). Years, amounts
+    with a magnitude and numbers followed by no content word are left out."""
+    out = []
+    for m in _NUMBER.finditer(folded):
+        if _YEAR.fullmatch(m.group()):
+            continue
+        following = _PLAIN_WORD.findall(folded[m.end() : m.end() + 60])[:after]
+        nouns = [w for w in following if len(w) > 2 and w not in _STOPWORDS]
+        if nouns and not re.match(rf"(?:{_MAGNITUDES})$", nouns[0]):
+            out.append((m.group(), nouns))
+    return out
+
+
+def _counted_by(number: str, nouns: list[str], ev: _Evidence, language: Language) -> bool:
+    """True when a passage writes ``number`` next to (3 words around) one of ``nouns``:
+    "222 projets" is refused where the passage says "222 opérateurs … 172 projets"."""
+    variants = _number_variants(number)
+    threshold = NAME_SIMILARITY.get(language, NAME_SIMILARITY["fr"])
+    for m in _NUMBER.finditer(ev.text):
+        if not (_number_variants(m.group()) & variants):
+            continue
+        before = _PLAIN_WORD.findall(ev.text[max(0, m.start() - 40) : m.start()])[-3:]
+        around = before + _PLAIN_WORD.findall(ev.text[m.end() : m.end() + 60])[:3]
+        for noun in nouns:
+            stems = set(_stems(noun))
+            for word in around:
+                if stems & set(_stems(word)) or (
+                    word[:2] == noun[:2] and SequenceMatcher(None, noun, word).ratio() >= threshold
+                ):
+                    return True
+    return False
 
 
 def _name_found(name: str, ev: _Evidence, language: Language = "fr") -> bool:
@@ -250,6 +289,11 @@ def missing_facts(facts: Facts, ev: _Evidence, language: Language = "fr") -> lis
             missing.append(url)
     missing += [n for n in facts.names if not _name_found(n, ev, language)]
     missing += [m for m in facts.months if m not in ev.text]
+    missing += [
+        f"{number} {' '.join(nouns)}"
+        for number, nouns in facts.quantities
+        if _number_variants(number) & ev.numbers and not _counted_by(number, nouns, ev, language)
+    ]
     for amount in facts.magnitudes:  # "253 millions": the number with its magnitude
         number, magnitude = amount.split(" ")
         number = re.escape(number.replace(",", "."))

@@ -158,15 +158,14 @@ class AnswerEngine:
             yield TokenEvent("\n\n" + "".join(pieces))
         timings.setdefault("first_token", ms())
 
-        raw = "".join(pieces)
-        if used != self._extractive.name and is_refusal_sentence(raw.strip()):
-            # Small models refuse too readily: when a sentence of the passages clearly
-            # answers (strong term coverage), quote it instead of refusing.
+        result = self._checked("".join(pieces), question, citations, language)
+        if not result.answerable and used != self._extractive.name:
+            # Small models refuse too readily, or write claims the checker removes: when
+            # a sentence of the passages clearly answers (strong term coverage), quote it.
             quoted = self._strong_extract(grounding)
             if quoted:
-                log.info("model refused but the passages answer; quoting them")
-                raw, used = quoted, self._extractive.name
-        result = self._checked(raw, question, citations, language)
+                log.info("model answer refused or unsupported; quoting the passages")
+                result, used = self._checked(quoted, question, citations, language), "extractive"
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query

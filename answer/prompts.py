@@ -92,7 +92,12 @@ def answer_messages(
 ) -> list[ChatMessage]:
     """Chat messages asking to answer ``question`` from ``(n, title, text)`` passages."""
     blocks = "\n\n".join(f"[{n}] {title}\n{text}" for n, title, text in passages)
-    user = f"Passages:\n\n{blocks}\n\nQuestion: {question}\n\n{_ANSWER_TASK[language]}"
+    # The question comes before the passages too: the small model then reads them for it
+    # (measured on the seed questions: fewer true-but-irrelevant answers).
+    user = (
+        f"Question: {question}\n\nPassages:\n\n{blocks}\n\n"
+        f"Question: {question}\n\n{_ANSWER_TASK[language]}"
+    )
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
     if language in ANSWER_PREFILL:
         messages.append({"role": "assistant", "content": ANSWER_PREFILL[language]})

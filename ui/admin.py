@@ -177,11 +177,14 @@ class AdminHandlers:
         if not self.ingest_lock.acquire(blocking=False):
             raise AdminError("Une ré-indexation est déjà en cours.")
         try:
-            box: dict[str, object] = {}
+            box: dict[str, object] = {"fraction": 0.0, "current": ""}
+
+            def on_progress(fraction: float, source: str) -> None:
+                box["fraction"], box["current"] = fraction, source
 
             def work() -> None:
                 try:
-                    box["report"] = self.index.ingest()
+                    box["report"] = self.index.ingest(progress=on_progress)
                 except Exception as exc:  # reported to the admin below
                     log.exception("ingest failed")
                     box["error"] = exc
@@ -192,7 +195,10 @@ class AdminHandlers:
             while worker.is_alive():
                 if progress is not None:
                     elapsed = int(time.monotonic() - started)
-                    progress((elapsed, None), desc="Indexation en cours…", unit="s")
+                    progress(
+                        float(box["fraction"]),  # type: ignore[arg-type]
+                        desc=f"Indexation en cours ({elapsed} s) : {box['current']}",
+                    )
                 worker.join(0.5)
             if "error" in box:
                 raise AdminError(f"La ré-indexation a échoué : {box['error']}")

@@ -76,7 +76,10 @@ def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) ->
     """The sentence after the best one when it carries the facts the topic sentence
     announces ("… programme « Mosaïques »." then "9 sites brésiliens ont été identifiés.",
     a project then its web address): it matches the question or holds a number or URL."""
-    nxt = evidence.following(best)
+    anchor = best
+    if len(best.text.split()) < MIN_WORDS:  # a label: it is read with its next line
+        anchor = evidence.following(best) or best
+    nxt = evidence.following(anchor)
     if nxt is None or any(_overlaps(nxt.text, p.text) for p in picked):
         return None
     has_value = bool(re.search(r"\d|www\.|https?://", nxt.text))
