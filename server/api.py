@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionError, QuestionTooLong
 from answer.types import AnswerEvent, Message, SourcesEvent, StreamEvent, TokenEvent
+from index.store import StoreUnavailable
 from server.errors import ApiError
 from server.loading import ServiceSlot
 from server.models import (
@@ -117,6 +118,12 @@ def _engine_error(exc: Exception) -> ApiError:
         return _empty(exc)
     if isinstance(exc, QuestionError):
         return ApiError(422, "invalid_request", str(exc))
+    if isinstance(exc, StoreUnavailable):
+        return ApiError(
+            503,
+            "unavailable",
+            f"L'index de documents est injoignable. / The document store is unreachable: {exc}",
+        )
     if isinstance(exc, GeneratorUnavailable):
         return ApiError(
             503,

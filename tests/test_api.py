@@ -157,6 +157,22 @@ def test_a_failure_mid_stream_becomes_an_error_event_and_the_server_stays_up(
         assert broken.get("/api/health").status_code == 200
 
 
+def test_a_dead_chroma_server_gives_503_and_the_server_stays_up(index_service) -> None:
+    """PASSERELLE_CHROMA_URL pointing at a server that died: a clear 503, not a crash."""
+    from conftest import free_port
+
+    dead = index_service.settings.model_copy(
+        update={"chroma_url": f"http://127.0.0.1:{free_port()}", "generator": "extractive"}
+    )
+    index = IndexService(dead)
+    services = Services(dead, index, AnswerEngine(dead, index))
+    with TestClient(create_app(services, mount_ui=False)) as app:
+        response = app.post("/api/ask", json={"question": QUESTION})
+        assert response.status_code == 503
+        assert "unreachable" in response.json()["detail"]
+        assert app.post("/api/ask", json={"question": QUESTION}).status_code == 503
+
+
 # --- origins ---------------------------------------------------------------------------
 
 
