@@ -16,6 +16,13 @@ from answer.text import content_terms, detect_language, fold, sentences, squash_
 from answer.types import Citation, Language
 
 _LABEL_WORDS = 7  # a line this short is a heading or a label, not a sentence
+# "How many / how much / when" questions are answered by sentences holding a number.
+_ASKS_NUMBER = re.compile(
+    r"\b(?:combien|quand|how (?:many|much)|when|what year|quel(?:le)?s? (?:est |sont )?"
+    r"(?:le |la |l')?(?:montant|nombre|somme|budget|année|date|chiffre|part|pourcentage))",
+    re.IGNORECASE,
+)
+NUMBER_BONUS = 0.15
 
 
 @dataclass
@@ -124,10 +131,12 @@ def gather(question: str, citations: list[Citation], language: Language) -> Evid
             weight *= 1.5  # a number in the question must be found
         weights[w] = max(weight, 0.05)
     total = sum(weights.values()) or 1.0
+    wants_number = bool(_ASKS_NUMBER.search(question))
     scored = []
     for n, i, sent, keys in raw:
         cov = sum(wt for w, wt in weights.items() if _keys(w) & keys) / total
-        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n))
+        bonus = NUMBER_BONUS if wants_number and re.search(r"\d", sent) else 0.0
+        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus))
     same = not langs or sum(lang == language for lang in langs) * 2 >= len(langs)
     adjacent = {
         a.n: b.n

@@ -99,11 +99,12 @@ class LocalGenerator:
                     return
                 # llama-cpp's chat API cannot continue an assistant message, so the
                 # bundled Qwen model's ChatML template is written out and completed.
-                yield prefill
                 prompt = chatml(messages) + prefill
+                pending = prefill  # sent with the first generated piece: honest timings
                 for chunk in llm.create_completion(prompt=prompt, stop=_STOPS, **options):
                     text = chunk["choices"][0]["text"]
                     if text:
-                        yield text
+                        yield pending + text
+                        pending = ""
             except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context
                 raise GeneratorUnavailable(f"local model failed: {err}") from err
