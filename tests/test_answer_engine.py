@@ -11,32 +11,19 @@ import json
 import re
 
 import pytest
+from helpers import assert_cited_fact
 
 from answer.commands import ask_jsonl, format_result
 from answer.engine import AnswerEngine
 from answer.errors import EmptyQuestion, QuestionTooLong
 from answer.generators import ExtractiveGenerator
-from answer.types import AnswerEvent, AnswerResult, Message, SourcesEvent, TokenEvent
+from answer.types import AnswerEvent, Message, SourcesEvent, TokenEvent
 from settings import Settings
 
 
 @pytest.fixture(scope="module")
 def engine(seed_settings: Settings, index_service) -> AnswerEngine:
     return AnswerEngine(seed_settings, index_service, ExtractiveGenerator())
-
-
-def fold(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def assert_cited_fact(result: AnswerResult, fact: str) -> None:
-    """``fact`` is in the answer, and a passage cited by number in the answer holds it."""
-    assert result.answerable, result.answer
-    assert fold(fact) in fold(result.answer), result.answer
-    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
-    by_n = {c.n: c for c in result.citations}
-    assert numbers and numbers <= set(by_n), (numbers, sorted(by_n))
-    assert any(fold(fact) in fold(by_n[n].text) for n in numbers), result.answer
 
 
 def test_french_question_gets_the_fact_with_a_valid_citation(engine: AnswerEngine) -> None:

@@ -14,26 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import free_port, wait_for_port
+from helpers import assert_cited_fact, fold
 
 from answer.engine import AnswerEngine
 from answer.generators import ExtractiveGenerator, Grounding, make_generator
 from answer.generators.openai import OpenAIGenerator
-from answer.types import AnswerResult, Citation, Message
+from answer.types import Citation, Message
 from settings import Settings
-
-
-def fold(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def assert_cited_fact(result: AnswerResult, fact: str) -> None:
-    """``fact`` is in the answer, and a passage cited by number in the answer holds it."""
-    assert result.answerable, result.answer
-    assert fold(fact) in fold(result.answer), result.answer
-    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
-    by_n = {c.n: c for c in result.citations}
-    assert numbers and numbers <= set(by_n), (numbers, sorted(by_n))
-    assert any(fold(fact) in fold(by_n[n].text) for n in numbers), result.answer
 
 
 def citations_for(index_service, question: str) -> list[Citation]:

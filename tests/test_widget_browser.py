@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from helpers import CHROMIUM, CHROMIUM_ARGS
 
 from answer.engine import AnswerEngine
 from app import create_app
@@ -26,17 +27,6 @@ from settings import ROOT
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ROOT / "test-output"
 QUESTION = "Quand la Mission Bassin Minier a-t-elle été créée ?"
 
