@@ -183,7 +183,10 @@ class FrenchChunker(TransformComponent):
                 split_document(text, self.chunk_size, self.chunk_overlap, page_starts)
             ):
                 chunk_text = text[span.start : span.end]
-                digest = hashlib.sha1(chunk_text.encode()).hexdigest()[:10]
+                # the id changes with anything embedded (title, heading, text), so every
+                # derived index (the BM25 copy) notices a title edit
+                identity = f"{doc.metadata['title']}\n{heading or ''}\n{chunk_text}"
+                digest = hashlib.sha1(identity.encode()).hexdigest()[:10]
                 page = bisect_right(page_starts, span.start) if page_starts else None
                 node = TextNode(
                     id_=f"{doc.id_}#{i}-{digest}",

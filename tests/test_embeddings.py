@@ -71,7 +71,7 @@ def test_sentence_transformers_index_answers(minilm: IndexService) -> None:
     assert minilm.collection.count() == len(expected_chunk_ids(settings))
     passages = minilm.search("contact director Catherine Bertram email phone", k=3, fusion="dense")
     assert "Catherine Bertram" in passages[0].text
-    assert passages[0].source == MISSION and passages[0].similarity > 0.2
+    assert passages[0].source == MISSION and passages[0].similarity > 0.1
     status = minilm.status()
     assert status["embedding_model"] == "sentence-transformers:all-MiniLM-L6-v2"
     assert status["collection"] == settings.collection_name
