@@ -419,12 +419,22 @@ class _Support:
         return None
 
 
-def check_answer(answer: str, citations: list[Citation], language: Language) -> CheckResult:
+def _restates(claim: str, question: str) -> bool:
+    """True when every content word of ``claim`` comes from ``question``: the sentence only
+    echoes the question ("The centre that is a mining history centre is [1].")."""
+    words = content_words(claim)
+    asked = {s for w in content_words(question) for s in _stems(w)}
+    return bool(words) and all(set(_stems(w)) & asked for w in words)
+
+
+def check_answer(
+    answer: str, citations: list[Citation], language: Language, question: str | None = None
+) -> CheckResult:
     """Keep only sentences supported by the passages they cite (citations fixed when possible).
 
     ``language`` is the answer's language: English answers may translate names of the (mostly
     French) passages, so their names are matched more loosely. French and English stems are
-    always both compared.
+    always both compared. With ``question``, a sentence that only restates it is removed.
     """
     support = _Support(citations, language)
     kept: list[_Unit] = []
@@ -439,6 +449,9 @@ def check_answer(answer: str, citations: list[Citation], language: Language) -> 
         if not content_words(claim) and not facts:
             # punctuation, "Oui.", a lone heading: keep without citation
             kept.append(_Unit(unit.prefix, _with_markers(text, []) if ns else text, unit.sep))
+            continue
+        if question and _restates(claim, question):
+            removed.append(text.strip())
             continue
         if support.score(claim, facts, tuple(valid)) is not None:
             # of several citations, keep those supporting the sentence alone, if any do
@@ -474,4 +487,5 @@ def numbers_absent(answer: str, citations: list[Citation]) -> list[str]:
     by_n = {c.n: c for c in citations}
     texts = [by_n[n].text for n in cited_numbers(answer) if n in by_n]
     ev = _Evidence.of(texts)
-    return [n for n in number_tokens(answer) if not (_number_variants(n) & ev.numbers)]
+    written = [n for unit in split_sentences(answer) for n in number_tokens(unit.text)]
+    return [n for n in written if not (_number_variants(n) & ev.numbers)]  # list numbers aside

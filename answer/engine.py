@@ -202,7 +202,7 @@ class AnswerEngine:
         text = raw.strip()
         if not text or is_refusal_sentence(text):
             return AnswerResult(question, self._not_found(language), False, language, [])
-        check = check_answer(text, citations, language)
+        check = check_answer(text, citations, language, question)
         if not check.answerable or not check.cited:
             return AnswerResult(question, self._not_found(language), False, language, [])
         cited = [c for c in citations if c.n in set(check.cited)]

@@ -147,3 +147,19 @@ def test_invented_name_after_an_elision_is_removed(passages: list[Citation]) -> 
     result = check_answer(answer, passages, "fr")
     assert "Italie" not in result.answer
     assert result.answer == "La Mission Bassin Minier a été mise en place en juin 2000 [1]."
+
+
+def test_a_sentence_that_only_restates_the_question_is_removed(
+    passages: list[Citation],
+) -> None:
+    question = "Which partner organisation of the Mission Bassin Minier is a mining history centre?"
+    echo = "The partner organisation of the Mission Bassin Minier that is a mining centre is [4]."
+    assert not check_answer(echo, passages, "en", question).answerable
+    answer = "The mining history centre is the Centre Historique Minier de Lewarde [4]."
+    assert check_answer(answer, passages, "en", question).answer == answer
+
+
+def test_list_numbering_is_not_an_invented_number(passages: list[Citation]) -> None:
+    answer = "Deux faits :\n\n1. 9 sites brésiliens ont été identifiés [2]\n2. En juin 2000 [1]"
+    assert numbers_absent(answer, passages) == []
+    assert numbers_absent("3. Il y a 12 sites [2]", passages) == ["12"]
