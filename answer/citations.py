@@ -424,6 +424,10 @@ def _restates(claim: str, question: str) -> bool:
     echoes the question ("The centre that is a mining history centre is [1].")."""
     words = content_words(claim)
     asked = {s for w in content_words(question) for s in _stems(w)}
+    folded_question = fold(question)
+    facts = sentence_facts(claim)
+    if any(f not in folded_question for f in (*number_tokens(claim), *facts.names, *facts.urls)):
+        return False  # it brings a number, a name or an address: an answer
     return bool(words) and all(set(_stems(w)) & asked for w in words)
 
 

@@ -157,6 +157,9 @@ def test_a_sentence_that_only_restates_the_question_is_removed(
     assert not check_answer(echo, passages, "en", question).answerable
     answer = "The mining history centre is the Centre Historique Minier de Lewarde [4]."
     assert check_answer(answer, passages, "en", question).answer == answer
+    question = "Combien de sites brésiliens ont été identifiés ?"
+    answer = "9 sites brésiliens ont été identifiés [2]."  # the number is the answer
+    assert check_answer(answer, passages, "fr", question).answer == answer
 
 
 def test_list_numbering_is_not_an_invented_number(passages: list[Citation]) -> None:
