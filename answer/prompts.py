@@ -91,9 +91,13 @@ def answer_messages(
     question: str, passages: list[tuple[int, str, str]], language: Language
 ) -> list[ChatMessage]:
     """Chat messages asking to answer ``question`` from ``(n, title, text)`` passages."""
-    # Titles are left out: the 1.5B model copied them into answers, and they cost
-    # ~100 prompt tokens (0.7 s); the citations carry them to the user.
-    blocks = "\n\n".join(f"[{n}] {text}" for n, _title, text in passages)
+    # Titles are left out of French prompts: the 1.5B model copied them into answers, and
+    # they cost ~100 prompt tokens (0.7 s). English questions over French passages keep
+    # them: without that context the model named the wrong programme (bench/answers.py).
+    if language == "en":
+        blocks = "\n\n".join(f"[{n}] {title}\n{text}" for n, title, text in passages)
+    else:
+        blocks = "\n\n".join(f"[{n}] {text}" for n, _title, text in passages)
     # The question comes before the passages too: the small model then reads them for it
     # (measured on the seed questions: fewer true-but-irrelevant answers).
     user = (
