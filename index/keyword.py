@@ -55,9 +55,15 @@ class KeywordIndex:
         self.texts = texts
         self.metadatas = metadatas
         self.fingerprint = fingerprint(ids)
-        self._bm25 = bm25s.BM25()
+        # k1/b and the title + heading in each chunk's text were measured on PIAF
+        # (bench/retrieval.py): the dense side embeds them too.
+        self._bm25 = bm25s.BM25(k1=0.9, b=0.4)
         if ids:
-            self._bm25.index(tokenize(texts), show_progress=False)
+            searchable = [
+                f"{m.get('title', '')}\n{m.get('heading', '')}\n{t}"
+                for m, t in zip(metadatas, texts, strict=True)
+            ]
+            self._bm25.index(tokenize(searchable), show_progress=False)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Positions and BM25 scores of the best ``k`` chunks (score > 0 only)."""

@@ -17,6 +17,7 @@ MIN_COVERAGE = 0.45
 MAX_SENTENCES = 3
 MAX_CHARS = 480
 MIN_WORDS = 6  # shorter sentences are titles or names: the next line says more
+MAX_CONTINUATIONS = 3  # sentences that may follow the best one (it announces, they detail)
 
 
 class ExtractiveGenerator:
@@ -62,9 +63,14 @@ def pick(evidence: Evidence) -> list[Sentence]:
         if s.score >= 0.75 * best.score and used + len(s.text) <= MAX_CHARS:
             picked.append(s)
             used += len(s.text)
-    follow = _continuation(evidence, best, picked)
-    if follow is not None and used + len(follow.text) <= 2 * MAX_CHARS:
-        picked.insert(picked.index(best) + 1, follow)
+    anchor = best
+    for _ in range(MAX_CONTINUATIONS):
+        follow = _continuation(evidence, anchor, picked)
+        if follow is None or used + len(follow.text) > 2 * MAX_CHARS:
+            break
+        picked.insert(picked.index(anchor) + 1, follow)
+        used += len(follow.text)
+        anchor = follow
     out: list[Sentence] = []
     for s in (_with_next_if_short(evidence, s) for s in picked):
         if not any(_sentence(s.text) in o.text for o in out):  # a label joined its next line
