@@ -10,19 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM as CHROMIUM_PATH
+from helpers import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = Path(CHROMIUM_PATH)
 
 
 def _load_assembler():
