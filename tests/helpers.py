@@ -32,3 +32,11 @@ def assert_cited_fact(result: AnswerResult, fact: str) -> None:
     by_n = {c.n: c for c in result.citations}
     assert numbers and numbers <= set(by_n), (numbers, sorted(by_n))
     assert any(fold(fact) in fold(by_n[n].text) for n in numbers), result.answer
+
+
+def text_of(message: dict) -> str:
+    """The text of a chatbot message as ``gradio_client`` returns it."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content if isinstance(part, dict))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+from helpers import text_of
 
 from server.services import Services
 from settings import ROOT, Settings
@@ -27,13 +28,6 @@ NEW_DOC = (
     "Conservatoire des terrils entre 2021 et 2024.\n"
 )
 QUESTION = "Qui coordonne le programme Hirondelle des terrils ?"
-
-
-def text_of(message: dict) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, stop_process
 from docfactory import expected_chunk_ids
 
 from index.service import IndexService
@@ -179,9 +179,5 @@ def test_server_that_stops_after_connecting(tmp_path: Path) -> None:
         wait_for_port(port, timeout=60, proc=proc)
         assert service.search("hauteur du terril", k=1)[0].source == "a.txt"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client
+from helpers import text_of
 
 from answer.engine import AnswerEngine
 from index.service import IndexService
@@ -26,14 +27,6 @@ SEED_QUESTION = (
     "Avec quels partenaires la Mission Bassin Minier a-t-elle mené le programme RESCUE ?"
 )
 UNANSWERABLE = "Quel est le score du dernier match de football entre le PSG et l'OM ?"
-
-
-def text_of(message: dict) -> str:
-    """The text of a chatbot message as ``gradio_client`` returns it."""
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
 @pytest.fixture(scope="module")
