@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +170,3 @@ def build_pipeline(settings: Settings, embed_model, store, docstore) -> Ingestio
         docstore_strategy=DocstoreStrategy.UPSERTS,
         disable_cache=True,
     )
-
-
-def elapsed(start: float) -> float:
-    return time.perf_counter() - start
