@@ -3,7 +3,7 @@
 A hit is a returned passage containing a gold answer span. The 96 PIAF articles are
 indexed once into ``data/bench-piaf`` (re-used on later runs: a no-op re-index).
 
-    .venv/bin/python -m bench.retrieval [--limit N] [--modes dense,bm25,rrf,relative,dist]
+    .venv/bin/python -m bench.retrieval [--limit N] [--modes dense,sentences,bm25,ngrams,rrf,relative,dist]
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def evaluate(service: IndexService, questions: list[dict], mode: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
-    parser.add_argument("--modes", default="dense,bm25,rrf,relative")
+    parser.add_argument("--modes", default="dense,sentences,bm25,ngrams,rrf,relative")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
     args = parser.parse_args()

@@ -1,7 +1,12 @@
-"""BM25 keyword index with French stemming and stop words (bm25s + PyStemmer).
+"""Lexical indexes of the chunks: BM25 with French stemming and stop words (bm25s +
+PyStemmer), and character n-grams (scikit-learn TF-IDF).
 
-It is derived from the vector store's chunks and stamped with a fingerprint of their ids,
-so it can never disagree with Chroma: a stale or missing copy is rebuilt on load.
+Both are derived from the vector store's chunks and stamped with a fingerprint of their
+ids, so they can never disagree with Chroma: a stale or missing copy is rebuilt on load.
+
+Character n-grams are the typo- and inflection-tolerant ranking: "premiermottet",
+"britaniques" or "Lavoisiers" share most 3-5-grams with the right words where BM25's
+whole stemmed words share none. No llama-index retriever does this, hence the class.
 """
 
 from __future__ import annotations
@@ -13,21 +18,28 @@ import unicodedata
 from pathlib import Path
 
 import bm25s
+import numpy as np
 import Stemmer
 from llama_index.core import QueryBundle
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 _STEMMER = Stemmer.Stemmer("french")
 
 
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
 def _fold(words: list[str]) -> list[str]:
     """French stems without accents, so "coopération" and "cooperation" match."""
-    return [
-        "".join(c for c in unicodedata.normalize("NFD", stem) if not unicodedata.combining(c))
-        for stem in _STEMMER.stemWords(words)
-    ]
+    return [_strip_accents(stem) for stem in _STEMMER.stemWords(words)]
+
+
+def _ngram_text(text: str) -> str:
+    return _strip_accents(text.casefold())
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -48,7 +60,7 @@ def fingerprint(ids: list[str]) -> str:
 
 
 class KeywordIndex:
-    """BM25 over chunk texts; ``search`` returns (chunk id, score) pairs."""
+    """BM25 and character n-grams over chunk texts (title and heading included)."""
 
     def __init__(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
         self.ids = ids
@@ -58,12 +70,24 @@ class KeywordIndex:
         # k1/b and the title + heading in each chunk's text were measured on PIAF
         # (bench/retrieval.py): the dense side embeds them too.
         self._bm25 = bm25s.BM25(k1=0.9, b=0.4)
+        # words, and their 3-5 character pieces (inside word boundaries), TF-IDF weighted
+        self._ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
         if ids:
             searchable = [
                 f"{m.get('title', '')}\n{m.get('heading', '')}\n{t}"
                 for m, t in zip(metadatas, texts, strict=True)
             ]
             self._bm25.index(tokenize(searchable), show_progress=False)
+            self._ngram_matrix = self._ngrams.fit_transform(_ngram_text(t) for t in searchable)
+
+    def search_ngrams(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Positions and n-gram cosine scores of the best ``k`` chunks (score > 0 only)."""
+        if not self.ids or not query.strip():
+            return []
+        scores = (self._ngram_matrix @ self._ngrams.transform([_ngram_text(query)]).T).toarray()
+        scores = scores.ravel()
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in best if scores[i] > 0]
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """Positions and BM25 scores of the best ``k`` chunks (score > 0 only)."""
@@ -98,23 +122,30 @@ class KeywordIndex:
             return None
         return cls(payload["ids"], payload["texts"], payload["metadatas"])
 
+    def node(self, position: int) -> NodeWithScore:
+        """The chunk at ``position`` as a node (score unset)."""
+        # Rebuilt exactly as the Chroma adapter rebuilds it, so that fusion recognises a
+        # chunk found by several rankings as one.
+        meta = self.metadatas[position]
+        return NodeWithScore(node=metadata_dict_to_node(meta, text=self.texts[position]))
+
 
 class KeywordRetriever(BaseRetriever):
-    """llama-index retriever over a ``KeywordIndex`` (so fusion can combine it)."""
+    """llama-index retriever over a ``KeywordIndex`` (so fusion can combine it).
 
-    def __init__(self, index: KeywordIndex, top_k: int) -> None:
+    ``scorer`` is "bm25" or "ngrams".
+    """
+
+    def __init__(self, index: KeywordIndex, top_k: int, scorer: str = "bm25") -> None:
         super().__init__()
         self.index = index
         self.top_k = top_k
+        self._search = index.search_ngrams if scorer == "ngrams" else index.search
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self.index.search(query_bundle.query_str, self.top_k)
-        # Nodes rebuilt exactly as the Chroma adapter rebuilds them, so that fusion
-        # recognises a chunk found by both rankings as one.
-        return [
-            NodeWithScore(
-                node=metadata_dict_to_node(self.index.metadatas[i], text=self.index.texts[i]),
-                score=score,
-            )
-            for i, score in hits
-        ]
+        out = []
+        for position, score in self._search(query_bundle.query_str, self.top_k):
+            hit = self.index.node(position)
+            hit.score = score
+            out.append(hit)
+        return out

@@ -23,6 +23,7 @@ from index.types import IngestFailure, IngestReport
 from ingest.chunk import FrenchChunker
 from ingest.corpus import CorpusFile, content_hash, load_document, read_metadata, scan
 from ingest.errors import DocumentError
+from ingest.sentences import SentenceNodes
 from settings import Settings
 
 ProgressFn = Callable[[float, str], None]
@@ -37,9 +38,14 @@ class Plan:
     todo: list[tuple[CorpusFile, str, dict[str, str]]] = field(default_factory=list)
 
 
+# Bumped when chunking or sentence splitting changes what is stored for the same file.
+CHUNKER_VERSION = 2
+
+
 def pipeline_key(settings: Settings) -> str:
-    """Settings that shape chunks: a change re-indexes every document."""
-    return f"{settings.chunk_size}/{settings.chunk_overlap}"
+    """Code and settings that shape what is stored: a change re-indexes every document."""
+    sentences = "/sentences" if settings.sentence_vectors else ""
+    return f"v{CHUNKER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}{sentences}"
 
 
 def load_docstore(path: Path) -> SimpleDocumentStore:
@@ -159,12 +165,14 @@ def _fail(report: IngestReport, source: str, reason: str) -> None:
 
 
 def build_pipeline(settings: Settings, embed_model, store, docstore) -> IngestionPipeline:
-    """chunk → embed → Chroma, with docstore upserts keyed by document path."""
+    """chunk (→ sentences) → embed → Chroma, with docstore upserts keyed by document path.
+
+    ``store`` is a ``ChunkStore``: it routes sentence nodes to their own collection.
+    """
+    chunker = FrenchChunker(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
+    steps = [chunker, SentenceNodes()] if settings.sentence_vectors else [chunker]
     return IngestionPipeline(
-        transformations=[
-            FrenchChunker(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap),
-            embed_model,
-        ],
+        transformations=[*steps, embed_model],
         docstore=docstore,
         vector_store=store,
         docstore_strategy=DocstoreStrategy.UPSERTS,

@@ -1,4 +1,10 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by llama-index's fusion retriever."""
+"""Hybrid retrieval: four rankings of the chunks fused by llama-index's fusion retriever.
+
+- dense: the question's vector against chunk vectors (Chroma);
+- sentences: against sentence vectors, each chunk scored by its best sentence (small-to-big);
+- bm25: French-stemmed words;
+- ngrams: character 3-5-grams (typos, inflections, glued words).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,36 @@ MODES = {
 }
 
 
+class SentenceRetriever(BaseRetriever):
+    """Ranks sentences, returns their chunks, each scored by its best sentence.
+
+    llama-index's ``RecursiveRetriever`` follows ``IndexNode`` links to parents but
+    needs every parent in memory as a dict and keeps the first hit; here the chunks are
+    already in the keyword index, and max-pooling per chunk is the measured rule.
+    """
+
+    def __init__(self, sentences: BaseRetriever, keyword: KeywordIndex, top_k: int) -> None:
+        super().__init__()
+        self.sentences = sentences
+        self.keyword = keyword
+        self.top_k = top_k
+        self.positions = {chunk_id: i for i, chunk_id in enumerate(keyword.ids)}
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        best: dict[int, float] = {}
+        for hit in self.sentences.retrieve(query_bundle):
+            position = self.positions.get(hit.node.metadata.get("chunk_id", ""))
+            if position is not None:
+                best[position] = max(best.get(position, float("-inf")), hit.score or 0.0)
+        ranked = sorted(best.items(), key=lambda item: -item[1])[: self.top_k]
+        out = []
+        for position, score in ranked:
+            node = self.keyword.node(position)
+            node.score = score
+            out.append(node)
+        return out
+
+
 def build_retriever(
     settings: Settings,
     store: ChromaVectorStore,
@@ -30,22 +66,37 @@ def build_retriever(
     keyword: KeywordIndex,
     k: int,
     fusion: str | None = None,
+    sentence_store: ChromaVectorStore | None = None,
 ) -> BaseRetriever:
-    """The retriever named by ``fusion`` (settings.fusion by default)."""
+    """The retriever named by ``fusion`` (settings.fusion by default).
+
+    Without ``sentence_store`` (sentence vectors off) the sentence ranking is left out.
+    """
     fusion = fusion or settings.fusion
-    dense = VectorStoreIndex.from_vector_store(store, embed_model=embed_model).as_retriever(
-        similarity_top_k=k if fusion == "dense" else settings.candidates
-    )
-    if fusion == "dense":
-        return dense
-    sparse = KeywordRetriever(keyword, top_k=k if fusion == "bm25" else settings.candidates)
-    if fusion == "bm25":
-        return sparse
+    single = fusion in ("dense", "sentences", "bm25", "ngrams")
+    top = k if single else settings.candidates
+    rankings: list[tuple[BaseRetriever, float]] = []
+    if fusion in ("dense", *MODES):
+        dense = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
+        rankings.append((dense.as_retriever(similarity_top_k=top), settings.weight_dense))
+    if fusion in ("sentences", *MODES) and sentence_store is not None:
+        index = VectorStoreIndex.from_vector_store(sentence_store, embed_model=embed_model)
+        # about five sentences per chunk: enough sentences to reach ``top`` chunks
+        sentences = index.as_retriever(similarity_top_k=top * 5)
+        rankings.append((SentenceRetriever(sentences, keyword, top), settings.weight_sentences))
+    if fusion in ("bm25", *MODES):
+        rankings.append((KeywordRetriever(keyword, top), settings.weight_bm25))
+    if fusion in ("ngrams", *MODES):
+        rankings.append((KeywordRetriever(keyword, top, "ngrams"), settings.weight_ngrams))
+    if not rankings:
+        raise ValueError(f"ranking {fusion!r} needs sentence vectors (sentence_vectors=true)")
+    if single:
+        return rankings[0][0]
     return QueryFusionRetriever(
-        [dense, sparse],
+        [retriever for retriever, _ in rankings],
         llm=MockLLM(),  # no query rewriting: one query, no LLM needed
         mode=MODES[fusion],
-        retriever_weights=[settings.dense_weight, 1 - settings.dense_weight],
+        retriever_weights=[weight for _, weight in rankings],
         num_queries=1,
         use_async=False,
         similarity_top_k=k,

@@ -14,7 +14,14 @@ from index.embeddings import make_embedding
 from index.keyword import KeywordIndex, fingerprint
 from index.pipeline import ProgressFn, build_pipeline, load_docstore, make_plan, run_plan
 from index.retrieve import build_retriever, query_bundle, to_passages
-from index.store import StoreUnavailable, open_collection, vector_store
+from index.store import (
+    SENTENCES_SUFFIX,
+    ChunkStore,
+    StoreUnavailable,
+    drop_collection,
+    open_collection,
+    vector_store,
+)
 from index.types import IngestReport, Passage
 from settings import Settings
 
@@ -37,6 +44,7 @@ class IndexService:
         self.settings = settings
         self._embed: BaseEmbedding | None = None
         self._collection = None
+        self._sentences = None
         self._keyword: KeywordIndex | None = None
         self._docstore_mtime: float | None = None
         self._lock = threading.RLock()
@@ -64,6 +72,26 @@ class IndexService:
                 self._collection = open_collection(self.settings)
             return self._collection
 
+    @property
+    def sentence_collection(self):
+        """The companion collection of sentence vectors (None when they are off)."""
+        if not self.settings.sentence_vectors:
+            return None
+        with self._lock:
+            if self._sentences is None:
+                self._sentences = open_collection(self.settings, SENTENCES_SUFFIX)
+            return self._sentences
+
+    def _store(self) -> ChunkStore:
+        """The vector store the ingestion pipeline writes to (chunks and sentences).
+
+        With sentence vectors off, their collection is dropped: left behind, it would
+        miss every later removal and hold orphans when they are switched on again.
+        """
+        if not self.settings.sentence_vectors:
+            drop_collection(self.settings, SENTENCES_SUFFIX)
+        return ChunkStore(self.collection, self.sentence_collection)
+
     def _call_store(self, fn):
         """Run ``fn`` against the store, turning transport errors into StoreUnavailable."""
         try:
@@ -72,7 +100,7 @@ class IndexService:
             raise
         except Exception as exc:
             if self.settings.chroma_url and _looks_like_connection_error(exc):
-                self._collection = None
+                self._collection = self._sentences = None
                 raise StoreUnavailable(
                     f"the Chroma server at {self.settings.chroma_url} is not answering: {exc}"
                 ) from exc
@@ -131,7 +159,7 @@ class IndexService:
                 report.dry_run = True
                 report.chunks = self._call_store(lambda: self.collection.count())
             else:
-                store = vector_store(self._call_store(lambda: self.collection))
+                store = self._call_store(self._store)
                 pipeline = build_pipeline(self.settings, self.embed_model, store, docstore)
                 self._call_store(
                     lambda: run_plan(self.settings, plan, pipeline, self.docstore_path, progress)
@@ -155,18 +183,33 @@ class IndexService:
         keyword = self.keyword_index()
         if not keyword.ids:
             return []
-        store = vector_store(self.collection)
-        retriever = build_retriever(self.settings, store, self.embed_model, keyword, k, fusion)
+
+        def retrieve():
+            sentences = self.sentence_collection
+            retriever = build_retriever(
+                self.settings,
+                vector_store(self.collection),
+                self.embed_model,
+                keyword,
+                k,
+                fusion,
+                vector_store(sentences) if sentences is not None else None,
+            )
+            return retriever.retrieve(bundle)
+
         bundle = query_bundle(question, self.embed_model)
-        results = self._call_store(lambda: retriever.retrieve(bundle))
+        results = self._call_store(retrieve)
         return to_passages(results[:k], bundle.embedding or [], self.collection)
 
     def status(self) -> dict:
-        """``{"documents", "chunks", "embedding_model", "collection", "store"}``."""
+        """``{"documents", "chunks", "sentences", "embedding_model", "collection", "store"}``."""
         docs = load_docstore(self.docstore_path).get_all_document_hashes()
         return {
             "documents": len(docs),
             "chunks": self._call_store(lambda: self.collection.count()),
+            "sentences": self._call_store(
+                lambda: self.sentence_collection.count() if self.settings.sentence_vectors else 0
+            ),
             "embedding_model": f"{self.settings.embed_backend}:{self.settings.embed_model}",
             "collection": self.settings.collection_name,
             "store": self.settings.store_location,

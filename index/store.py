@@ -6,9 +6,14 @@ from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import BaseNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
+from pydantic import PrivateAttr
 
+from ingest.sentences import is_sentence
 from settings import Settings
+
+SENTENCES_SUFFIX = "-sentences"
 
 
 class StoreUnavailable(RuntimeError):
@@ -38,12 +43,15 @@ def open_client(settings: Settings) -> chromadb.api.ClientAPI:
         ) from exc
 
 
-def open_collection(settings: Settings) -> chromadb.Collection:
-    """The collection of this embedding model (cosine distance), created when missing."""
+def open_collection(settings: Settings, suffix: str = "") -> chromadb.Collection:
+    """The collection of this embedding model (cosine distance), created when missing.
+
+    ``suffix`` names a companion collection (``SENTENCES_SUFFIX``: the sentence vectors).
+    """
     client = open_client(settings)
     try:
         return client.get_or_create_collection(
-            settings.collection_name,
+            settings.collection_name + suffix,
             metadata={"hnsw:space": "cosine", "embedding_model": settings.embed_slug},
             embedding_function=None,
         )
@@ -53,6 +61,46 @@ def open_collection(settings: Settings) -> chromadb.Collection:
         ) from exc
 
 
+def drop_collection(settings: Settings, suffix: str) -> None:
+    """Delete a companion collection if it exists (sentence vectors switched off)."""
+    client = open_client(settings)
+    try:
+        client.delete_collection(settings.collection_name + suffix)
+    except Exception:  # missing: nothing to drop (the error type differs by transport)
+        pass
+
+
 def vector_store(collection: chromadb.Collection) -> ChromaVectorStore:
     """llama-index's adapter over the collection."""
     return ChromaVectorStore(chroma_collection=collection)
+
+
+class ChunkStore(ChromaVectorStore):
+    """The chunk collection, with sentence nodes routed to their own collection.
+
+    The ingestion pipeline sees one vector store: ``add`` sends sentence nodes to the
+    sentence collection and chunks to the chunk collection, and ``delete`` (called by the
+    pipeline's upserts and by removals) clears a document from both, so the two
+    collections cannot drift apart. Queries go to the chunk collection.
+    """
+
+    _sentences: ChromaVectorStore | None = PrivateAttr(default=None)
+
+    def __init__(
+        self, chunks: chromadb.Collection, sentences: chromadb.Collection | None = None
+    ) -> None:
+        super().__init__(chroma_collection=chunks)
+        self._sentences = vector_store(sentences) if sentences is not None else None
+
+    def add(self, nodes: list[BaseNode], **add_kwargs) -> list[str]:
+        chunks = [n for n in nodes if not is_sentence(n)]
+        sentences = [n for n in nodes if is_sentence(n)]
+        ids = []
+        if sentences and self._sentences is not None:
+            ids += self._sentences.add(sentences)
+        return ids + super().add(chunks)
+
+    def delete(self, ref_doc_id: str, **delete_kwargs) -> None:
+        if self._sentences is not None:
+            self._sentences.delete(ref_doc_id)
+        super().delete(ref_doc_id)

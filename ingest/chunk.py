@@ -39,7 +39,7 @@ class Span:
     end: int
 
 
-def _blocks(text: str) -> list[Span]:
+def paragraphs(text: str) -> list[Span]:
     """Paragraph spans (separated by blank lines)."""
     spans = []
     for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
@@ -65,13 +65,13 @@ def _is_heading(text: str, block: Span, next_block: Span | None) -> bool:
     return content[0].isupper() and (next_block.end - next_block.start) > len(content)
 
 
-def _sentences(text: str, block: Span) -> list[Span]:
+def sentence_spans(text: str, block: Span) -> list[Span]:
     """Sentence spans inside a block, not cut after abbreviations or inside numbers."""
     spans = []
     start = block.start
     for match in _SENTENCE_END.finditer(text, block.start, block.end):
         end = match.start() + len(match.group().rstrip())
-        word = re.search(r"(\w+)\W*$", text[start : match.start() + 1])
+        word = re.search(r"(\w+)\.$", text[start : match.start() + 1])
         if match.group().startswith(".") and word and word.group(1).lower() in _ABBREVIATIONS:
             continue
         nxt = text[match.end() : match.end() + 1]
@@ -96,7 +96,7 @@ def split_document(
     start of the next chunk when a paragraph had to be split. ``breaks``
     (page starts) always start a new chunk, so a chunk's page is the page of all its text.
     """
-    blocks = _blocks(text)
+    blocks = paragraphs(text)
     # units: a whole paragraph when it fits, else its sentences; with heading, section
     # number and paragraph number (overlap is only carried inside a split paragraph)
     units: list[tuple[Span, str | None, int, int]] = []
@@ -111,7 +111,7 @@ def split_document(
         if block.end - block.start <= size and not crosses_page:
             units.append((block, heading, section, i))
             continue
-        for sentence in _sentences(text, block):
+        for sentence in sentence_spans(text, block):
             units.extend(
                 (span, h, sec, i)
                 for span, h, sec in _cut_long(text, sentence, size, heading, section)

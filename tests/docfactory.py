@@ -144,11 +144,12 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def expected_chunk_ids(settings, folder: Path | None = None) -> list[str]:
+def expected_chunk_ids(settings, folder: Path | None = None, sentences: bool = False) -> list[str]:
     """Chunk ids a clean ingest of ``folder`` would store (computed without embedding).
 
     Runs the same plan/load/chunk code as ``IndexService.ingest`` on an empty docstore,
     so a resumed or incremental index can be compared with a clean one id by id.
+    ``sentences=True``: the ids of the sentence nodes instead (the sentence collection).
     """
     from llama_index.core.storage.docstore import SimpleDocumentStore
 
@@ -156,6 +157,7 @@ def expected_chunk_ids(settings, folder: Path | None = None) -> list[str]:
     from ingest.chunk import FrenchChunker
     from ingest.corpus import load_document
     from ingest.errors import DocumentError
+    from ingest.sentences import SentenceNodes, is_sentence
 
     folder = Path(folder or settings.corpus_dir)
     plan = make_plan(settings, folder, SimpleDocumentStore())
@@ -166,5 +168,6 @@ def expected_chunk_ids(settings, folder: Path | None = None) -> list[str]:
             doc = load_document(file, meta, doc_hash, int(settings.max_file_mb * 1_000_000))
         except DocumentError:
             continue
-        ids.extend(node.id_ for node in chunker([doc]))
+        nodes = SentenceNodes()(chunker([doc]))
+        ids.extend(node.id_ for node in nodes if is_sentence(node) == sentences)
     return sorted(ids)

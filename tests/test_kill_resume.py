@@ -133,6 +133,8 @@ def assert_resumes(settings: Settings, tmp_path: Path) -> None:
     assert len(set(data["documents"])) == len(data["documents"])
     assert report["chunks"] == len(expected) > partial
     assert sorted(service.keyword_index().ids) == expected
+    sentences = service.sentence_collection.get()["ids"]
+    assert sorted(sentences) == expected_chunk_ids(settings, sentences=True)
     assert service.status()["documents"] == ARTICLES
     # and the next run has nothing left to do
     again = service.ingest()

@@ -72,11 +72,14 @@ def stored(service: IndexService) -> dict[str, list]:
 
 
 def assert_mirrors(service: IndexService, sources: set[str]) -> None:
-    """Dense store, BM25 index and docstore hold exactly what a clean ingest would."""
+    """Chunk and sentence vectors, lexical index and docstore hold what a clean ingest would."""
     expected = expected_chunk_ids(service.settings)
     data = stored(service)
     assert sorted(data["ids"]) == expected
     assert service.collection.count() == len(expected)
+    sentences = service.sentence_collection.get(include=["metadatas"])
+    assert sorted(sentences["ids"]) == expected_chunk_ids(service.settings, sentences=True)
+    assert {m["chunk_id"] for m in sentences["metadatas"]} <= set(expected)
     assert len(set(data["texts"])) == len(data["texts"]), "duplicate chunk texts"
     assert {m["source"] for m in data["metas"]} == sources
     keyword = service.keyword_index()
@@ -129,11 +132,13 @@ def test_changed_file_replaces_its_chunks(service: IndexService, embedded: list[
     report = service.ingest()
     assert report.updated == [MISSION] and report.unchanged == [BROCHURE]
     assert report.added == report.removed == report.failed == []
-    # only the changed document was embedded again
+    # only the changed document was embedded again: its chunks and their sentences
     new = stored(service)
     mission_chunks = [t for t, m in zip(new["texts"], new["metas"], strict=True)
                       if m["source"] == MISSION]  # fmt: skip
-    assert len(embedded) == len(mission_chunks)
+    mission_sentences = service.sentence_collection.get(where={"source": MISSION})["documents"]
+    assert mission_sentences and all(s in "\n".join(mission_chunks) for s in mission_sentences)
+    assert len(embedded) == len(mission_chunks) + len(mission_sentences)
     assert all(any(chunk in text for text in embedded) for chunk in mission_chunks)
     assert not any("Catherine Bertram" in t for t in new["texts"])
     assert not any("Catherine Bertram" in t for t in service.keyword_index().texts)
@@ -162,10 +167,11 @@ def test_removed_file_disappears_from_dense_and_bm25(service: IndexService) -> N
     report = service.ingest()
     assert report.removed == [BROCHURE] and report.unchanged == [MISSION]
     assert service.collection.get(where={"source": BROCHURE})["ids"] == []
+    assert service.sentence_collection.get(where={"source": BROCHURE})["ids"] == []
     keyword = service.keyword_index()
     assert all(m["source"] != BROCHURE for m in keyword.metadatas)
     assert not any("franco-wallons" in t for t in keyword.texts)
-    for fusion in ("dense", "bm25", "rrf"):
+    for fusion in ("dense", "sentences", "bm25", "ngrams", "rrf", "relative"):
         passages = service.search("terrils franco-wallons biodiversité", k=5, fusion=fusion)
         assert all(p.source == MISSION for p in passages), fusion
     assert service.document_text(BROCHURE) is None
@@ -268,6 +274,22 @@ def test_chunk_settings_change_reindexes_everything(service: IndexService) -> No
     assert sorted(report.updated) == sorted(SEED) and not report.unchanged
     assert all(len(t) <= 600 for t in stored(resized)["texts"])
     assert_mirrors(resized, SEED)
+
+
+def test_sentence_vectors_switched_off_and_on_again(service: IndexService) -> None:
+    off = IndexService(service.settings.model_copy(update={"sentence_vectors": False}))
+    report = off.ingest()
+    assert sorted(report.updated) == sorted(SEED)  # stored content changed: re-indexed
+    assert off.sentence_collection is None
+    assert off.search("Catherine Bertram directrice", k=1)[0].source == MISSION
+    with pytest.raises(ValueError, match="sentence vectors"):
+        off.search("Catherine Bertram", k=1, fusion="sentences")
+    (off.settings.corpus_dir / BROCHURE).unlink()  # removed while sentences are off
+    assert off.ingest().removed == [BROCHURE]
+
+    on = IndexService(service.settings)
+    assert sorted(on.ingest().updated) == [MISSION]
+    assert_mirrors(on, {MISSION})  # no orphan sentence of the removed brochure
 
 
 def test_concurrent_ingest_is_refused(service: IndexService) -> None:
