@@ -3,7 +3,7 @@
 A hit is a returned passage containing a gold answer span. The 96 PIAF articles are
 indexed once into ``data/bench-piaf`` (re-used on later runs: a no-op re-index).
 
-    .venv/bin/python -m bench.retrieval [--limit N] [--modes dense,sentences,bm25,ngrams,rrf,relative,dist]
+    .venv/bin/python -m bench.retrieval [--limit N] [--modes dense,sentences,ngrams,relative]
 """
 
 from __future__ import annotations

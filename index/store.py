@@ -64,10 +64,9 @@ def open_collection(settings: Settings, suffix: str = "") -> chromadb.Collection
 def drop_collection(settings: Settings, suffix: str) -> None:
     """Delete a companion collection if it exists (sentence vectors switched off)."""
     client = open_client(settings)
-    try:
-        client.delete_collection(settings.collection_name + suffix)
-    except Exception:  # missing: nothing to drop (the error type differs by transport)
-        pass
+    name = settings.collection_name + suffix
+    if name in {collection.name for collection in client.list_collections()}:
+        client.delete_collection(name)
 
 
 def vector_store(collection: chromadb.Collection) -> ChromaVectorStore:

@@ -4,10 +4,10 @@ BM25 and character n-grams, on the seed corpus indexed with the real model."""
 from __future__ import annotations
 
 from llama_index.core.schema import MetadataMode
+from test_chunking import SEED, chunk, cleaned
 
 from index.service import IndexService
 from ingest.sentences import SentenceNodes, chunk_sentences, is_sentence
-from test_chunking import SEED, chunk, cleaned
 
 MISSION = "mission-bassin-minier-international.txt"
 
