@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     # README); "rrf": reciprocal rank fusion of the same four; "dense" (chunk vectors),
     # "sentences" (sentence vectors, small-to-big), "bm25", "ngrams": one ranking alone
     fusion: Literal["relative", "rrf", "dist", "dense", "sentences", "bm25", "ngrams"] = "relative"
-    sentence_vectors: bool = True  # also embed each sentence (about 1.5x the ingest time)
+    sentence_vectors: bool = True  # also embed each sentence (about 2x the ingest time)
     # shares of each ranking in "relative"/"dist" fusion, chosen on half of the PIAF
     # articles and checked on the other half (2-fold cross-validation: README)
     weight_dense: float = 0.2

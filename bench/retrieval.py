@@ -69,9 +69,14 @@ def main() -> None:
     parser.add_argument("--modes", default="dense,sentences,bm25,ngrams,rrf,relative")
     parser.add_argument("--chunk-size", type=int, default=None)
     parser.add_argument("--chunk-overlap", type=int, default=None)
+    parser.add_argument(
+        "--no-sentence-vectors", action="store_true", help="index and rank without them"
+    )
     args = parser.parse_args()
-    overrides = {"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap}
-    service = piaf_service(**{k: v for k, v in overrides.items() if v is not None})
+    overrides = {"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap,
+                 "sentence_vectors": False if args.no_sentence_vectors else None}  # fmt: skip
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    service = piaf_service(**overrides)
     questions = load_jsonl(PIAF_QUESTIONS)[: args.limit]
     rows = []
     for mode in args.modes.split(","):
@@ -84,9 +89,10 @@ def main() -> None:
         )
     s = service.settings
     path = write_result(
-        "retrieval",
+        "retrieval" + "".join(f"-{k}{v}" for k, v in sorted(overrides.items())),
         {"settings": {"chunk_size": s.chunk_size, "chunk_overlap": s.chunk_overlap,
-                      "candidates": s.candidates, "default_fusion": s.fusion}, "modes": rows},
+                      "sentence_vectors": s.sentence_vectors, "candidates": s.candidates,
+                      "default_fusion": s.fusion}, "modes": rows},
     )  # fmt: skip
     print(f"written {path}")
 

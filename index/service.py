@@ -164,10 +164,13 @@ class IndexService:
                 self._call_store(
                     lambda: run_plan(self.settings, plan, pipeline, self.docstore_path, progress)
                 )
-                with self._lock:
-                    self._keyword = self._load_keyword()
-                    self._docstore_mtime = _mtime(self.docstore_path)
-                report.chunks = len(self._keyword.ids)
+                if report.added or report.updated or report.removed:
+                    with self._lock:
+                        self._keyword = self._load_keyword()
+                        self._docstore_mtime = _mtime(self.docstore_path)
+                    report.chunks = len(self._keyword.ids)
+                else:  # nothing changed: the lexical indexes are loaded when first searched
+                    report.chunks = self._call_store(lambda: self.collection.count())
         report.seconds = time.perf_counter() - start
         return report
 
