@@ -486,6 +486,32 @@ def check_answer(
     return CheckResult(answer=text, cited=sorted(cited), removed=removed, answerable=bool(cited))
 
 
+_COUNT_QUESTION = re.compile(r"\b(?:combien (?:de |d')|how many )(.+)")
+
+
+def _counts_of(folded: str, asked: set[str]) -> list[str]:
+    """Numbers of ``folded`` that count one of the ``asked`` stems ("172 projets")."""
+    return [
+        number
+        for number, nouns in _quantities(folded, after=3)
+        if any(set(_stems(noun)) & asked for noun in nouns)
+    ]
+
+
+def misses_asked_count(question: str, answer: str, citations: list[Citation]) -> bool:
+    """True when ``question`` asks "how many X", a passage gives a count of X, and
+    ``answer`` gives none: the answer is true but does not answer ("222 opérateurs" for
+    "combien de projets" where the passage also says "172 projets")."""
+    match = _COUNT_QUESTION.search(fold(question))
+    if not match:
+        return False
+    words = [w for w in _PLAIN_WORD.findall(match.group(1)) if len(w) > 2 and w not in _STOPWORDS]
+    asked = {stem for word in words[:3] for stem in _stems(word)}
+    if not asked or not any(_counts_of(fold(c.text), asked) for c in citations):
+        return False
+    return not _counts_of(fold(_MARKER.sub(" ", answer)), asked)
+
+
 def numbers_absent(answer: str, citations: list[Citation]) -> list[str]:
     """Numbers written in ``answer`` that no passage it cites contains (invented numbers)."""
     by_n = {c.n: c for c in citations}

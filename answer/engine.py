@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 
+from answer.citations import misses_asked_count
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import gather, window
@@ -159,9 +160,11 @@ class AnswerEngine:
         timings.setdefault("first_token", ms())
 
         result = self._checked("".join(pieces), question, citations, language)
-        if not result.answerable and used != self._extractive.name:
-            # Small models refuse too readily, or write claims the checker removes: when
-            # a sentence of the passages clearly answers (strong term coverage), quote it.
+        unanswered = not result.answerable or misses_asked_count(query, result.answer, citations)
+        if unanswered and used != self._extractive.name:
+            # Small models refuse too readily, write claims the checker removes, or give a
+            # true count of something else than what was asked: when a sentence of the
+            # passages clearly answers (strong term coverage), quote it.
             quoted = self._strong_extract(grounding)
             if quoted:
                 log.info("model answer refused or unsupported; quoting the passages")

@@ -157,3 +157,26 @@ def test_human_output_lists_numbered_sources(engine: AnswerEngine) -> None:
     assert "Belo Horizonte" in text.splitlines()[0]
     assert "Sources :" in text
     assert re.search(r"^\[\d+\] .+ — « .+ »$", text, re.MULTILINE)
+
+
+class TrueButOffModel:
+    """Stands for the small model's habit measured on the seed questions: it answers
+    "combien de projets" with the true count of something else in the same passage."""
+
+    name = "local"
+    uses_llm = True
+
+    def stream(self, messages, grounding=None):
+        yield "222 opérateurs du Nord-Pas de Calais se sont mobilisés [1]."
+
+
+def test_count_of_something_else_is_replaced_by_the_passage_that_answers(
+    seed_settings: Settings, index_service
+) -> None:
+    engine = AnswerEngine(seed_settings, index_service, TrueButOffModel())
+    result = engine.ask(
+        "Combien de projets de coopération transfrontalière développent des actions dans "
+        "le Nord-Pas de Calais ?"
+    )
+    assert result.answerable and result.generator == "extractive"  # quoted instead
+    assert_cited_fact(result, "172 projets")

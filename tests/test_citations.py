@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from answer.citations import check_answer, numbers_absent
+from answer.citations import check_answer, misses_asked_count, numbers_absent
 from answer.types import Citation
 from settings import ROOT
 
@@ -166,3 +166,34 @@ def test_list_numbering_is_not_an_invented_number(passages: list[Citation]) -> N
     answer = "Deux faits :\n\n1. 9 sites brésiliens ont été identifiés [2]\n2. En juin 2000 [1]"
     assert numbers_absent(answer, passages) == []
     assert numbers_absent("3. Il y a 12 sites [2]", passages) == ["12"]
+
+
+COUNT_QUESTION = (
+    "Combien de projets de coopération transfrontalière développent des actions dans le "
+    "Nord-Pas de Calais ?"
+)
+
+
+def test_a_true_count_of_something_else_does_not_answer(passages: list[Citation]) -> None:
+    # the passage says "222 opérateurs … 172 projets": both true, only one answers
+    other = "222 opérateurs du Nord-Pas de Calais se sont mobilisés [3]."
+    assert check_answer(other, passages, "fr", COUNT_QUESTION).answerable  # true, cited
+    assert misses_asked_count(COUNT_QUESTION, other, passages)
+    right = "172 projets de coopération transfrontalière sont soutenus [3]."
+    assert not misses_asked_count(COUNT_QUESTION, right, passages)
+    both = "172 projets sont soutenus et 222 opérateurs se sont mobilisés [3]."
+    assert not misses_asked_count(COUNT_QUESTION, both, passages)
+
+
+def test_count_check_applies_only_when_the_passages_give_that_count(
+    passages: list[Citation],
+) -> None:
+    answer = "222 opérateurs se sont mobilisés [3]."
+    # not a "how many" question
+    assert not misses_asked_count("Qui s'est mobilisé dans le Nord-Pas de Calais ?", answer,
+                                  passages)  # fmt: skip
+    # no passage counts employees: the model's answer is left to the checker alone
+    assert not misses_asked_count("Combien de salariés compte la Mission ?", answer, passages)
+    english = "How many Brazilian sites were identified?"
+    assert not misses_asked_count(english, "Nine sites: 9 sites were identified [2].", passages)
+    assert misses_asked_count(english, "222 operators took part [3].", passages)
