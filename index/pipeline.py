@@ -63,6 +63,16 @@ def save_docstore(docstore: SimpleDocumentStore, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def indexed_metadata(docstore: SimpleDocumentStore) -> dict[str, dict]:
+    """Each indexed document's metadata.toml entry, as it was when indexed."""
+    out = {}
+    for source in docstore.get_all_document_hashes().values():
+        doc = docstore.get_document(source, raise_error=False)
+        if doc is not None and doc.metadata.get("corpus_meta"):
+            out[source] = json.loads(doc.metadata["corpus_meta"])
+    return out
+
+
 def make_plan(settings: Settings, folder: Path, docstore: SimpleDocumentStore) -> Plan:
     """Compare the folder with the docstore: +new, ~changed, =unchanged, −removed."""
     report = IngestReport()
@@ -70,8 +80,11 @@ def make_plan(settings: Settings, folder: Path, docstore: SimpleDocumentStore) -
     try:
         metadata = read_metadata(folder)
     except DocumentError as exc:
-        report.failed.append(IngestFailure(f"{folder.name}/metadata.toml", str(exc)))
-        metadata = {}
+        # Indexed documents keep the titles they were indexed with: a typo in the file
+        # must not re-embed the whole corpus under file-name titles.
+        reason = f"{exc}; titles and URLs stay as last indexed until it is fixed"
+        report.failed.append(IngestFailure(f"{folder.name}/metadata.toml", reason))
+        metadata = indexed_metadata(docstore)
     max_bytes = int(settings.max_file_mb * 1_000_000)
     present: set[str] = set()
     for file in scan(folder):

@@ -111,5 +111,7 @@ def load_document(
             "content_hash": doc_hash,
             "mtime": file.mtime,
             "page_starts": json.dumps(page_starts if raw.paginated else []),
+            # its metadata.toml entry as indexed: kept if that file is broken later
+            "corpus_meta": json.dumps(meta, sort_keys=True, ensure_ascii=False),
         },
     )

@@ -179,3 +179,27 @@ def test_broken_metadata_toml_is_reported_not_fatal(tmp_path: Path) -> None:
     assert report.failed[0].path.endswith("metadata.toml")
     assert "not valid TOML" in report.failed[0].error
     assert report.added == ["terrils.txt"]
+
+
+def test_broken_metadata_toml_keeps_indexed_titles_and_embeds_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "terrils.txt").write_text(GOOD, encoding="utf-8")
+    toml = folder / "metadata.toml"
+    toml.write_text('["terrils.txt"]\ntitle = "Les terrils"\nurl = "https://exemple.fr"\n',
+                    encoding="utf-8")  # fmt: skip
+    service = IndexService(Settings(data_dir=tmp_path / "data", corpus_dir=folder))
+    assert service.ingest().added == ["terrils.txt"]
+    before = service.collection.get(include=["metadatas"])
+
+    toml.write_text('["terrils.txt"]\ntitle = "Les terrils\n', encoding="utf-8")  # typo
+    (folder / "nouveau.txt").write_text(GOOD.replace("terril", "chevalement"), encoding="utf-8")
+    report = service.ingest()
+    assert [f.path for f in report.failed] == ["corpus/metadata.toml"]
+    assert "stay as last indexed" in report.failed[0].error
+    assert report.unchanged == ["terrils.txt"] and report.added == ["nouveau.txt"]
+    after = service.collection.get(where={"source": "terrils.txt"}, include=["metadatas"])
+    assert sorted(after["ids"]) == sorted(before["ids"])  # not re-embedded
+    assert {m["title"] for m in after["metadatas"]} == {"Les terrils"}
+    titles = {d["source"]: d["title"] for d in service.documents()}
+    assert titles == {"terrils.txt": "Les terrils", "nouveau.txt": "Nouveau"}
