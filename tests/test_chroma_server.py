@@ -60,10 +60,14 @@ def test_ingest_and_search_through_the_server(server_index, tmp_path: Path) -> N
     expected = expected_chunk_ids(settings)
     assert report.chunks == len(expected)
     assert sorted(service.collection.get()["ids"]) == expected
+    sentences = service.sentence_collection.get()["ids"]  # the companion collection too
+    assert sorted(sentences) == expected_chunk_ids(settings, sentences=True)
     # vectors live in the server, not in the data folder
     assert not (settings.data_dir / "chroma").exists()
     top = service.search("Qui contacter à la Mission Bassin Minier ?", k=3)
     assert any("Catherine Bertram" in p.text for p in top)
+    by_sentence = service.search("Qui contacter à la Mission Bassin Minier ?", 3, "sentences")
+    assert any("Catherine Bertram" in p.text for p in by_sentence)
     assert all(p.similarity > 0 for p in top)
 
     # another process (a second server worker) sees the same collection
