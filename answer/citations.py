@@ -34,6 +34,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_FRENCH
 
 from answer.types import Citation, Language
+from ingest.sentences import chunk_sentences
 
 OVERLAP_THRESHOLD: dict[str, float] = {"fr": 0.5, "en": 0.4}
 """Minimum share of a sentence's content stems and numbers found in its cited passages.
@@ -484,6 +485,26 @@ def check_answer(
     text = "".join(u.prefix + u.text + u.sep for u in final).strip()
     text = re.sub(r"\n{3,}", "\n\n", text)
     return CheckResult(answer=text, cited=sorted(cited), removed=removed, answerable=bool(cited))
+
+
+EVIDENCE_MIN_OVERLAP = 0.4  # below this no sentence of the passage is shown as the support
+
+
+def supporting_span(answer: str, n: int, passage: str) -> tuple[int, int] | None:
+    """Offsets, inside ``passage``, of its sentence that best supports the sentences of
+    ``answer`` citing ``[n]`` (what the reader should check first), or None."""
+    claims = [
+        _MARKER.sub(" ", unit.text)
+        for unit in split_sentences(answer)
+        if n in cited_numbers(unit.text)
+    ]
+    best: tuple[float, tuple[int, int]] | None = None
+    for start, end in chunk_sentences(passage):
+        ev = _Evidence.of([passage[start:end]])
+        score = max((overlap(claim, ev) for claim in claims), default=0.0)
+        if score >= EVIDENCE_MIN_OVERLAP and (best is None or score > best[0]):
+            best = (score, (start, end))
+    return best[1] if best else None
 
 
 _COUNT_QUESTION = re.compile(r"\b(?:combien (?:de |d')|how many )(.+)")

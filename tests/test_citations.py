@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from answer.citations import check_answer, misses_asked_count, numbers_absent
+from answer.citations import check_answer, misses_asked_count, numbers_absent, supporting_span
 from answer.types import Citation
 from settings import ROOT
 
@@ -197,3 +197,13 @@ def test_count_check_applies_only_when_the_passages_give_that_count(
     english = "How many Brazilian sites were identified?"
     assert not misses_asked_count(english, "Nine sites: 9 sites were identified [2].", passages)
     assert misses_asked_count(english, "222 operators took part [3].", passages)
+
+
+def test_supporting_span_is_the_sentence_the_claim_rests_on(passages: list[Citation]) -> None:
+    answer = "Le programme a soutenu 172 projets transfrontaliers [3]. Il date de 2000 [1]."
+    text = passages[2].text
+    start, end = supporting_span(answer, 3, text)  # type: ignore[misc]
+    assert "172" in text[start:end] and "projets" in text[start:end]
+    assert supporting_span(answer, 2, passages[1].text) is None  # [2] is not cited
+    unrelated = "Le Tour de France passe par Arras [4]."
+    assert supporting_span(unrelated, 4, passages[3].text) is None

@@ -90,6 +90,8 @@ def test_ask_click_citation_and_see_highlighted_passage(page, base_url: str) -> 
     assert "Mission Bassin Minier" in selected.locator(".psl-title").inner_text()
     mark = selected.locator("mark.psl-span")
     assert mark.is_visible() and len(mark.inner_text()) > 50
+    evidence = mark.locator("strong.psl-evidence")  # the sentence the answer rests on
+    assert evidence.is_visible() and "RESCUE" in evidence.inner_text()
     page.screenshot(path=str(OUT / "ui-answer-source.png"))
 
     selected.locator("button.psl-open").click()

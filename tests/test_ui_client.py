@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -78,6 +79,22 @@ def test_source_card_highlights_span_in_context_and_escapes_document() -> None:
     assert "… " in card  # context cut before the span, not the whole document
 
 
+def test_source_card_singles_out_the_supporting_sentence() -> None:
+    doc = "Intro. Le programme a reçu <b>253 millions €</b>. Autre phrase ici."
+    start, end = 0, len(doc)
+    evidence = [doc.index("Le programme"), doc.index(". Autre") + 1]
+    cite = {"n": 1, "source": "d.txt", "title": "T", "page": None, "text": doc,
+            "start": start, "end": end, "score": 0.5, "evidence": evidence}  # fmt: skip
+    card = render.render_source_card(cite, 0, "fr", {"d.txt": doc}.get)
+    assert (
+        '<mark class="psl-span">Intro. <strong class="psl-evidence">Le programme a reçu '
+        "&lt;b&gt;253 millions €&lt;/b&gt;.</strong> Autre phrase ici.</mark>"
+    ) in card
+    # an evidence span outside the passage is ignored, never mis-highlighted
+    card = render.render_source_card({**cite, "evidence": [0, 999]}, 0, "fr", {"d.txt": doc}.get)
+    assert "psl-evidence" not in card
+
+
 def test_refusal_is_a_notice_listing_documents() -> None:
     out = render.format_refusal("Je ne sais pas.", ["Doc <1>", "Doc 2"], "fr")
     assert 'class="psl-refusal"' in out and "Doc &lt;1&gt;" in out and "psl-cite" not in out
@@ -148,6 +165,9 @@ def test_seed_question_streams_an_answer_with_citation(client: Client) -> None:
     assert "RESCUE" in html.unescape(answer)
     assert 'id="src-0-1"' in sources and '<mark class="psl-span">' in sources
     assert "Mission Bassin Minier à l&#x27;international" in sources  # human title
+    # inside the passage, the sentence that supports the answer is singled out
+    evidence = re.findall(r'<strong class="psl-evidence">(.*?)</strong>', sources, re.S)
+    assert evidence and "RESCUE" in evidence[0]
 
 
 def test_follow_up_keeps_the_conversation(client: Client) -> None:

@@ -18,7 +18,9 @@ from ui.texts import t
 CONTEXT_CHARS = 300
 CITATION_RE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 
-Citation = dict[str, Any]  # ``dataclasses.asdict(answer.types.Citation)``
+# ``dataclasses.asdict(answer.types.Citation)``, plus ``evidence``: [start, end] of the
+# sentence that supports the answer (document offsets), when one does
+Citation = dict[str, Any]
 
 
 def esc(text: str) -> str:
@@ -109,18 +111,33 @@ def context_window(
     return doc[lo:start], doc[start:end], doc[end:hi], lo > 0, hi < len(doc)
 
 
-def highlighted(doc: str, start: int, end: int, radius: int | None = CONTEXT_CHARS) -> str:
-    """Escaped ``doc`` (or the window around the span) with the span inside ``<mark>``."""
+def highlighted(
+    doc: str,
+    start: int,
+    end: int,
+    radius: int | None = CONTEXT_CHARS,
+    evidence: tuple[int, int] | None = None,
+) -> str:
+    """Escaped ``doc`` (or the window around the span) with the span inside ``<mark>``,
+    and inside it the ``evidence`` sentence (document offsets) in ``<strong>``."""
     if radius is None:
         start = max(0, min(start, len(doc)))
         end = max(start, min(end, len(doc)))
         before, span, after, cut_b, cut_a = doc[:start], doc[start:end], doc[end:], False, False
     else:
         before, span, after, cut_b, cut_a = context_window(doc, start, end, radius)
+    inner = esc(_display(span))
+    if evidence and start <= evidence[0] < evidence[1] <= start + len(span):
+        a, b = evidence[0] - start, evidence[1] - start
+        inner = (
+            esc(_display(span[:a]))
+            + f'<strong class="psl-evidence">{esc(_display(span[a:b]))}</strong>'
+            + esc(_display(span[b:]))
+        )
     return (
         ("… " if cut_b else "")
         + esc(_display(before))
-        + f'<mark class="psl-span">{esc(_display(span))}</mark>'
+        + f'<mark class="psl-span">{inner}</mark>'
         + esc(_display(after))
         + (" …" if cut_a else "")
     )
@@ -143,7 +160,8 @@ def render_source_card(
     doc = doc_text(c["source"])
     start, end = int(c.get("start", 0)), int(c.get("end", 0))
     if doc is not None and 0 <= start < end <= len(doc):
-        body = highlighted(doc, start, end)
+        evidence = c.get("evidence")
+        body = highlighted(doc, start, end, evidence=tuple(evidence) if evidence else None)
     else:  # document gone from the index: show the passage as it was cited
         body = f'<mark class="psl-span">{esc(_display(c.get("text", "")))}</mark>'
     page = c.get("page")

@@ -57,11 +57,12 @@ a.psl-cite:hover, a.psl-cite:focus { background:#1f4e79; color:#fff !important; 
 .psl-doc { max-height:32rem; overflow-y:auto; border-left:none; }
 .psl-doc-title { margin:0 0 0.4rem 0; font-size:1rem; color:#1a202c; }
 mark.psl-span { background:#fde68a; color:#1a202c; padding:0.05em 0; border-radius:0.15em; }
+mark.psl-span strong.psl-evidence { background:#fbbf24; font-weight:600; }
 #psl-sources button.psl-open { font-size:0.85rem; color:#1f4e79; background:none;
   border:1px solid #1f4e79;
   border-radius:0.35rem; padding:0.15rem 0.6rem; cursor:pointer; }
 #psl-sources button.psl-open:hover { background:#1f4e79; color:#fff; }
-#psl-sources { max-height:40rem; overflow-y:auto; }
+#psl-sources { max-height:40rem; overflow-y:auto !important; }  /* Gradio sets visible */
 </style>
 """
 
