@@ -6,8 +6,9 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 
-from answer.citations import misses_asked_count
+from answer.citations import misses_asked_count, supporting_span
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import gather, window
@@ -208,7 +209,11 @@ class AnswerEngine:
         check = check_answer(text, citations, language, question)
         if not check.answerable or not check.cited:
             return AnswerResult(question, self._not_found(language), False, language, [])
-        cited = [c for c in citations if c.n in set(check.cited)]
+        cited = [
+            replace(c, evidence=supporting_span(check.answer, c.n, c.text))
+            for c in citations
+            if c.n in set(check.cited)
+        ]
         return AnswerResult(question, check.answer, True, language, cited)
 
     def _not_found(self, language: Language) -> str:

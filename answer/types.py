@@ -28,6 +28,9 @@ class Citation:
     start: int
     end: int
     score: float
+    # [start, end] inside ``text`` of the sentence that best supports the answer's claims
+    # citing it (set on the checked answer's citations; None when no sentence does)
+    evidence: tuple[int, int] | None = None
 
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:

@@ -52,6 +52,11 @@ class CitationModel(BaseModel):
     start: int
     end: int
     score: float
+    evidence: list[int] | None = Field(
+        default=None,
+        description="[start, end] inside `text` of the sentence that best supports the "
+        "answer's claims citing this passage (in the answer only; null when none does).",
+    )
 
 
 class AnswerModel(BaseModel):

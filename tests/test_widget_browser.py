@@ -177,6 +177,7 @@ def test_a_partner_page_gets_a_streamed_answer_with_quoted_sources(page, sites) 
     quote = answer.locator("blockquote").first
     expect(quote).to_be_visible()
     assert len(quote.inner_text()) > 40
+    expect(quote.locator("strong")).to_contain_text("2000")  # the supporting sentence
     link = answer.get_by_role("link", name="Ouvrir le document").first
     assert link.get_attribute("href").startswith(sites["app"] + "/?source=")
     shot(page, "2-answer-with-source")

@@ -14,7 +14,6 @@ from typing import Any
 
 import gradio as gr
 
-from answer.citations import supporting_span
 from answer.types import AnswerEvent, AnswerResult, Message, SourcesEvent, TokenEvent
 from server.services import Services
 from ui import render
@@ -109,10 +108,9 @@ class ChatHandlers:
             numbers = render.cited_numbers(result.answer)
             cited = [c for c in all_cites if c["n"] in numbers] or all_cites
             cited.sort(key=lambda c: numbers.index(c["n"]) if c["n"] in numbers else 999)
-            for c in cited:  # the sentence of each passage that supports the answer
-                span = supporting_span(result.answer, c["n"], c["text"])
-                if span:
-                    c["evidence"] = [c["start"] + span[0], c["start"] + span[1]]
+            for c in cited:  # the supporting sentence, in document offsets for the card
+                if c.get("evidence"):
+                    c["evidence"] = [c["start"] + c["evidence"][0], c["start"] + c["evidence"][1]]
             turn["citations"] = cited
             turn["html"] = render.format_answer(
                 result.answer, turn_index, valid=[c["n"] for c in all_cites]

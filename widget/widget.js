@@ -48,6 +48,7 @@ header button{background:none;color:inherit;font-size:20px;width:34px;height:34p
 .cite{background:var(--c);color:#fff;border-radius:4px;font-size:12px;font-weight:600;padding:0 5px;margin:0 1px}
 .q{margin-top:8px;padding:8px 10px;background:#fff;border-left:3px solid var(--c);border-radius:4px;font-size:13px;white-space:normal}
 blockquote{margin:4px 0;font-style:italic;max-height:170px;overflow:auto;white-space:pre-wrap}
+blockquote strong{font-style:normal;background:#fde68a}
 a{color:var(--c)}
 .st{display:flex;flex-wrap:wrap;gap:6px;padding:0 12px 8px}
 .st button{border:1px solid var(--c);color:var(--c);background:#fff;border-radius:14px;padding:4px 10px;font-size:13px;text-align:left}
@@ -70,6 +71,10 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
     e.append(...kids);
     return e;
   };
+  // Passage, its supporting sentence in bold.
+  const quote = (c, [a, b] = c.evidence || []) => b > a
+    ? h('blockquote', {}, c.text.slice(0, a), h('strong', { text: c.text.slice(a, b) }), c.text.slice(b))
+    : h('blockquote', { text: c.text });
   const uid = () => crypto.randomUUID?.() || Date.now().toString(36) + Math.random().toString(36).slice(2);
   const icon = () => {
     const ns = 'http://www.w3.org/2000/svg', svg = document.createElementNS(ns, 'svg'), p = document.createElementNS(ns, 'path');
@@ -158,7 +163,7 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
             if (!q) {
               q = h('div', { class: 'q' },
                 h('strong', { text: `[${c.n}] ${c.title}${c.page ? ` — p. ${c.page}` : ''}` }),
-                h('blockquote', { text: c.text }),
+                quote(c),
                 h('a', { href: `${BASE}/?source=${encodeURIComponent(c.source)}&start=${c.start}&end=${c.end}`, target: '_blank', rel: 'noopener', text: this.t.doc }));
               box.append(q);
             } else q.hidden = !q.hidden;
