@@ -180,3 +180,10 @@ def test_count_of_something_else_is_replaced_by_the_passage_that_answers(
     )
     assert result.answerable and result.generator == "extractive"  # quoted instead
     assert_cited_fact(result, "172 projets")
+
+
+def test_a_label_joined_with_its_line_does_not_repeat_it(engine: AnswerEngine) -> None:
+    # "Introduction" (a label) is read with its next line, which is also the best sentence
+    result = engine.ask("Quand la Mission Bassin Minier a-t-elle été créée ?")
+    assert_cited_fact(result, "juin 2000")
+    assert result.answer.count("Dès sa mise en place") == 1, result.answer

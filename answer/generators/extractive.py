@@ -73,7 +73,8 @@ def pick(evidence: Evidence) -> list[Sentence]:
         anchor = follow
     out: list[Sentence] = []
     for s in (_with_next_if_short(evidence, s) for s in picked):
-        if not any(_sentence(s.text) in o.text for o in out):  # a label joined its next line
+        # a label joined with its next line repeats that line: keep one of the two
+        if not any(_sentence(s.text) in o.text or _sentence(o.text) in s.text for o in out):
             out.append(s)
     return out
 
