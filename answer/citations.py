@@ -234,6 +234,11 @@ def sentence_facts(sentence: str) -> Facts:
 _YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
 
 
+def _nouns(words: list[str]) -> list[str]:
+    """The words that can name what is counted (no stop words, no 1-2 letter words)."""
+    return [w for w in words if len(w) > 2 and w not in _STOPWORDS]
+
+
 def _quantities(folded: str, after: int) -> list[tuple[str, list[str]]]:
     """Counts and what they count: ``172 projets`` -> ("172", ["projets"]). Years, amounts
     with a magnitude and numbers followed by no content word are left out."""
@@ -241,8 +246,7 @@ def _quantities(folded: str, after: int) -> list[tuple[str, list[str]]]:
     for m in _NUMBER.finditer(folded):
         if _YEAR.fullmatch(m.group()):
             continue
-        following = _PLAIN_WORD.findall(folded[m.end() : m.end() + 60])[:after]
-        nouns = [w for w in following if len(w) > 2 and w not in _STOPWORDS]
+        nouns = _nouns(_PLAIN_WORD.findall(folded[m.end() : m.end() + 60])[:after])
         if nouns and not re.match(rf"(?:{_MAGNITUDES})$", nouns[0]):
             out.append((m.group(), nouns))
     return out
@@ -526,8 +530,8 @@ def misses_asked_count(question: str, answer: str, citations: list[Citation]) ->
     match = _COUNT_QUESTION.search(fold(question))
     if not match:
         return False
-    words = [w for w in _PLAIN_WORD.findall(match.group(1)) if len(w) > 2 and w not in _STOPWORDS]
-    asked = {stem for word in words[:3] for stem in _stems(word)}
+    nouns = _nouns(_PLAIN_WORD.findall(match.group(1)))[:3]
+    asked = {stem for word in nouns for stem in _stems(word)}
     if not asked or not any(_counts_of(fold(c.text), asked) for c in citations):
         return False
     return not _counts_of(fold(_MARKER.sub(" ", answer)), asked)

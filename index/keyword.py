@@ -67,6 +67,7 @@ class KeywordIndex:
         self.texts = texts
         self.metadatas = metadatas
         self.fingerprint = fingerprint(ids)
+        self.positions = {chunk_id: i for i, chunk_id in enumerate(ids)}
         # k1/b and the title + heading in each chunk's text were measured on PIAF
         # (bench/retrieval.py): the dense side embeds them too.
         self._bm25 = bm25s.BM25(k1=0.9, b=0.4)
@@ -122,12 +123,13 @@ class KeywordIndex:
             return None
         return cls(payload["ids"], payload["texts"], payload["metadatas"])
 
-    def node(self, position: int) -> NodeWithScore:
-        """The chunk at ``position`` as a node (score unset)."""
+    def node(self, position: int, score: float) -> NodeWithScore:
+        """The chunk at ``position`` as a scored node."""
         # Rebuilt exactly as the Chroma adapter rebuilds it, so that fusion recognises a
         # chunk found by several rankings as one.
         meta = self.metadatas[position]
-        return NodeWithScore(node=metadata_dict_to_node(meta, text=self.texts[position]))
+        node = metadata_dict_to_node(meta, text=self.texts[position])
+        return NodeWithScore(node=node, score=score)
 
 
 class KeywordRetriever(BaseRetriever):
@@ -143,9 +145,5 @@ class KeywordRetriever(BaseRetriever):
         self._search = index.search_ngrams if scorer == "ngrams" else index.search
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        out = []
-        for position, score in self._search(query_bundle.query_str, self.top_k):
-            hit = self.index.node(position)
-            hit.score = score
-            out.append(hit)
-        return out
+        hits = self._search(query_bundle.query_str, self.top_k)
+        return [self.index.node(position, score) for position, score in hits]

@@ -42,21 +42,15 @@ class SentenceRetriever(BaseRetriever):
         self.sentences = sentences
         self.keyword = keyword
         self.top_k = top_k
-        self.positions = {chunk_id: i for i, chunk_id in enumerate(keyword.ids)}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         best: dict[int, float] = {}
         for hit in self.sentences.retrieve(query_bundle):
-            position = self.positions.get(hit.node.metadata.get("chunk_id", ""))
+            position = self.keyword.positions.get(hit.node.metadata.get("chunk_id", ""))
             if position is not None:
                 best[position] = max(best.get(position, float("-inf")), hit.score or 0.0)
         ranked = sorted(best.items(), key=lambda item: -item[1])[: self.top_k]
-        out = []
-        for position, score in ranked:
-            node = self.keyword.node(position)
-            node.score = score
-            out.append(node)
-        return out
+        return [self.keyword.node(position, score) for position, score in ranked]
 
 
 def build_retriever(

@@ -211,7 +211,7 @@ class IndexService:
             "documents": len(docs),
             "chunks": self._call_store(lambda: self.collection.count()),
             "sentences": self._call_store(
-                lambda: self.sentence_collection.count() if self.settings.sentence_vectors else 0
+                lambda: sentences.count() if (sentences := self.sentence_collection) else 0
             ),
             "embedding_model": f"{self.settings.embed_backend}:{self.settings.embed_model}",
             "collection": self.settings.collection_name,
