@@ -14,32 +14,26 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import unicodedata
 from pathlib import Path
 
 import bm25s
 import numpy as np
-import Stemmer
 from llama_index.core import QueryBundle
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-_STEMMER = Stemmer.Stemmer("french")
-
-
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+from ingest.text import stemmer, strip_accents
 
 
 def _fold(words: list[str]) -> list[str]:
     """French stems without accents, so "coopération" and "cooperation" match."""
-    return [_strip_accents(stem) for stem in _STEMMER.stemWords(words)]
+    return [strip_accents(stem) for stem in stemmer("french").stemWords(words)]
 
 
 def _ngram_text(text: str) -> str:
-    return _strip_accents(text.casefold())
+    return strip_accents(text.casefold())
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:

@@ -39,7 +39,7 @@ class Plan:
 
 
 # Bumped when chunking or sentence splitting changes what is stored for the same file.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 
 def pipeline_key(settings: Settings) -> str:

@@ -12,7 +12,6 @@ import json
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.schema import (
@@ -23,34 +22,9 @@ from llama_index.core.schema import (
     TransformComponent,
 )
 
-# Abbreviations after which a period does not end a sentence (French and English).
-_ABBREVIATIONS = {
-    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "cf", "p", "pp", "n", "no",
-    "vol", "ex", "etc", "env", "art", "av", "bd", "mr", "mrs", "ms", "vs", "fig", "ch", "chap",
-}  # fmt: skip
-# French puts a space before the closing guillemet: "continuerons. » Puis" ends after ».
-_SENTENCE_END = re.compile(r"[.!?…]+(?:\s?»|[\"')\]’])*[.!?…]*\s+(?!»)|\n+")
+from ingest.text import Span, paragraphs, sentence_spans
+
 _HEADING = re.compile(r"^#{1,6}\s+\S")
-
-
-@dataclass
-class Span:
-    start: int
-    end: int
-
-
-def paragraphs(text: str) -> list[Span]:
-    """Paragraph spans (separated by blank lines)."""
-    spans = []
-    for match in re.finditer(r"(?:[^\n]|\n(?!\s*\n))+", text):
-        start, end = match.span()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append(Span(start, end))
-    return spans
 
 
 def _is_heading(text: str, block: Span, next_block: Span | None) -> bool:
@@ -63,26 +37,6 @@ def _is_heading(text: str, block: Span, next_block: Span | None) -> bool:
     if content.startswith("- ") or re.search(r"[.,;:!?»…]$", content):
         return False
     return content[0].isupper() and (next_block.end - next_block.start) > len(content)
-
-
-def sentence_spans(text: str, block: Span) -> list[Span]:
-    """Sentence spans inside a block, not cut after abbreviations or inside numbers."""
-    spans = []
-    start = block.start
-    for match in _SENTENCE_END.finditer(text, block.start, block.end):
-        end = match.start() + len(match.group().rstrip())
-        word = re.search(r"(\w+)\.$", text[start : match.start() + 1])
-        if match.group().startswith(".") and word and word.group(1).lower() in _ABBREVIATIONS:
-            continue
-        nxt = text[match.end() : match.end() + 1]
-        if nxt and nxt.islower() and "\n" not in match.group():
-            continue
-        if end > start:
-            spans.append(Span(start, end))
-        start = match.end()
-    if block.end > start:
-        spans.append(Span(start, block.end))
-    return spans
 
 
 def split_document(

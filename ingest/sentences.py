@@ -16,7 +16,7 @@ from typing import Any
 
 from llama_index.core.schema import BaseNode, NodeRelationship, TextNode, TransformComponent
 
-from ingest.chunk import paragraphs, sentence_spans
+from ingest.text import sentences
 
 SENTENCE = "sentence"
 MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Contact") carry no meaning of their own
@@ -24,12 +24,7 @@ MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Contact") carry no meaning of 
 
 def chunk_sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of every sentence in a chunk's text, relative to the chunk."""
-    return [
-        (span.start, span.end)
-        for block in paragraphs(text)
-        for span in sentence_spans(text, block)
-        if span.end - span.start >= MIN_SENTENCE_CHARS
-    ]
+    return [(s, e) for s, e in sentences(text) if e - s >= MIN_SENTENCE_CHARS]
 
 
 class SentenceNodes(TransformComponent):
