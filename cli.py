@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generator", choices=GENERATORS, default=None)
 
     p = sub.add_parser("eval", help="score answers on an evaluation file")
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="a JSONL file, or a folder of seed-<split> files")
+    p.add_argument("--split", choices=["dev", "test"], default=None, help="tune on dev only")
     p.add_argument("--generator", choices=GENERATORS, default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")

@@ -1,11 +1,21 @@
-"""Answer benchmark: latency and quality of one generator on the shared evaluation files.
+"""Answer benchmark: every target of issue 9 for one generator on one half of the sets.
 
-    .venv/bin/python bench/answers.py [--generator local|openai|extractive] [--limit N]
+    .venv/bin/python bench/answers.py [--generator local|openai|extractive]
+        [--split dev|test] [--only seed|piaf|nearmiss|swaps ...] [--limit N]
 
-Runs the engine over ``questions.jsonl`` and ``conversations.jsonl`` (and, for a comparison
-of latency, the extractive generator over the questions), prints time to first token and total
-time (p50/p95), key recall, refusal accuracy and invented numbers, and writes everything to
-``bench/results/answers-<generator>.json``. Indexes ``corpus/`` first if the index is empty.
+- ``seed``: ``evaluation/data/seed-<split>.jsonl`` and ``seed-conversations-<split>.jsonl``
+  through the engine over ``corpus/`` (ingested first if the index is empty); with a model
+  generator, the seed questions once more with the extractive generator (latency floor);
+- ``piaf``: the fixed 150 PIAF questions of the half (300 in all), through the engine over
+  the 96 articles indexed in ``bench/cache/piaf-index``;
+- ``nearmiss``: the PIAF near-miss questions of the half (their paragraph removed, in
+  ``bench/cache/piaf-nearmiss/corpus``, indexed in ``bench/cache/piaf-nearmiss-index``) and
+  their controls;
+- ``swaps``: the citation checker on ``evaluation/data/subject-swaps.jsonl``.
+
+Prints each run's table, then the targets table, and writes everything to
+``bench/results/answers-<generator>-<split>.json``. Progress lines go to stderr. The
+default split is test: tune on dev, report test.
 """
 
 from __future__ import annotations
@@ -17,74 +27,160 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from answer.engine import AnswerEngine  # noqa: E402
-from bench.common import SHARED_EVAL, write_result  # noqa: E402
+from bench.common import PIAF_CORPUS, PIAF_QUESTIONS, cache_dir, write_result  # noqa: E402
+from evaluation import piaf_sets  # noqa: E402
 from evaluation.commands import format_table, progress_line  # noqa: E402
-from evaluation.datasets import load  # noqa: E402
-from evaluation.runner import evaluate  # noqa: E402
+from evaluation.datasets import Case, EvalFile, EvalFileError, load, split_files  # noqa: E402
+from evaluation.runner import Report, evaluate  # noqa: E402
+from evaluation.swaps import evaluate_swaps, format_swaps  # noqa: E402
+from evaluation.targets import format_targets, measure_all  # noqa: E402
 from settings import Settings  # noqa: E402
+
+SEED_DATA = ROOT / "evaluation" / "data"
+SWAPS = SEED_DATA / "subject-swaps.jsonl"
+PARTS = ("seed", "piaf", "nearmiss", "swaps")
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _limit_by_kind(cases: list[Case], limit: int | None) -> list[Case]:
+    """The first ``limit`` cases of each kind (all without a limit)."""
+    if limit is None:
+        return cases
+    seen: dict[str, int] = {}
+    out = []
+    for case in cases:
+        kind = case.turns[0].kind
+        if seen.get(kind, 0) < limit:
+            seen[kind] = seen.get(kind, 0) + 1
+            out.append(case)
+    return out
+
+
+class Bench:
+    """One run: the generator, the split, and one model shared by every engine."""
+
+    def __init__(self, generator: str, split: str, limit: int | None) -> None:
+        self.generator_name, self.split, self.limit = generator, split, limit
+        self.model = None  # the first engine's generator, reused (one model in memory)
+
+    def engine(self, settings: Settings, corpus: Path | None = None) -> tuple[Any, Any]:
+        """(engine, index) over ``settings``, ``corpus`` mirrored into it first if given."""
+        from server.services import Services
+
+        services = Services.load(settings)
+        if corpus is not None:
+            started = time.perf_counter()
+            report = services.index.ingest(corpus)
+            _say(f"indexed {corpus} in {time.perf_counter() - started:.1f} s: "
+                 f"{json.dumps(report.to_dict())[:200]}")  # fmt: skip
+        elif not services.index.status().get("chunks"):
+            _say(f"index empty: ingesting {settings.corpus_dir}")
+            services.index.ingest()
+        if self.model is None:
+            self.model = services.engine.generator
+        return AnswerEngine(settings, services.index, generator=self.model), services.index
+
+    def run(self, name: str, files: list[EvalFile], engine: Any, index: Any) -> Report:
+        _say(f"== {name} ({self.split}, {self.generator_name})")
+        report = evaluate(files, engine, index, self.generator_name, progress_line)
+        print(f"\n[{name}] " + format_table(report), flush=True)
+        return report
+
+    def seed(self) -> dict[str, Report]:
+        files = [load(f, self.limit, self.split) for f in split_files(SEED_DATA, self.split)]
+        settings = Settings(generator=self.generator_name)
+        engine, index = self.engine(settings)
+        runs = {"seed": self.run("seed", files, engine, index)}
+        if self.generator_name != "extractive":  # the floor the model's latency compares to
+            questions = [f for f in files if f.format == "questions"]
+            extractive = AnswerEngine(Settings(generator="extractive"), index)
+            runs["extractive"] = self.run("extractive", questions, extractive, index)
+        return runs
+
+    def piaf(self) -> dict[str, Report]:
+        settings = Settings(
+            generator=self.generator_name, corpus_dir=PIAF_CORPUS,
+            data_dir=cache_dir("piaf-index"),
+        )  # fmt: skip
+        engine, index = self.engine(settings, PIAF_CORPUS)
+        cases = piaf_sets.answer_cases(PIAF_CORPUS, PIAF_QUESTIONS, self.split)
+        cases = cases[: self.limit] if self.limit else cases
+        return {"piaf": self.run("piaf", [piaf_sets.as_eval_file(PIAF_QUESTIONS, cases)],
+                                 engine, index)}  # fmt: skip
+
+    def nearmiss(self) -> dict[str, Report]:
+        target = cache_dir("piaf-nearmiss")
+        questions = piaf_sets.write_near_miss_corpus(PIAF_CORPUS, PIAF_QUESTIONS, target)
+        corpus = questions.parent / "corpus"
+        settings = Settings(
+            generator=self.generator_name, corpus_dir=corpus,
+            data_dir=cache_dir("piaf-nearmiss-index"),
+        )  # fmt: skip
+        engine, index = self.engine(settings, corpus)
+        data = load(questions, split=self.split)
+        data.cases = _limit_by_kind(data.cases, self.limit)
+        return {"nearmiss": self.run("nearmiss", [data], engine, index)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generator", choices=["local", "openai", "extractive"], default="local")
-    parser.add_argument("--questions", type=Path, default=SHARED_EVAL / "questions.jsonl")
-    parser.add_argument("--conversations", type=Path, default=SHARED_EVAL / "conversations.jsonl")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N items per file")
-    args = parser.parse_args(argv)
+    parser.add_argument("--split", choices=["dev", "test"], default="test")
+    parser.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS))
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="only the first N items per file (near-misses: per kind)",
+    )
+    args = parser.parse_args(argv)  # fmt: skip
 
-    from server.services import Services
-
-    settings = Settings(generator=args.generator)
-    services = Services.load(settings)
-    if not services.index.status().get("chunks"):
-        print(f"index empty: ingesting {settings.corpus_dir}", file=sys.stderr)
-        services.index.ingest()
-
-    runs = {}
+    bench = Bench(args.generator, args.split, args.limit)
     started = time.perf_counter()
-    for name, path in (("questions", args.questions), ("conversations", args.conversations)):
-        data = load(path, args.limit)
-        report = evaluate(data, services.engine, services.index, args.generator, progress_line)
-        runs[name] = report
-        print(format_table(report), flush=True)
-    if args.generator != "extractive":  # the floor the generator's latency compares to
-        extractive = AnswerEngine(Settings(generator="extractive"), services.index)
-        report = evaluate(
-            load(args.questions, args.limit), extractive, services.index, "extractive"
-        )
-        runs["questions_extractive"] = report
-        print(format_table(report), flush=True)
+    runs: dict[str, Report] = {}
+    for part in ("seed", "piaf", "nearmiss"):
+        if part in args.only:
+            try:
+                runs |= getattr(bench, part)()
+            except EvalFileError as exc:  # e.g. the seed files of the split are not there yet
+                _say(f"{part} skipped: {exc}")
+    swaps = None
+    if "swaps" in args.only:
+        if SWAPS.is_file():
+            swaps = evaluate_swaps(SWAPS, args.split, args.limit)
+            print("\n" + format_swaps(swaps), flush=True)
+        else:
+            _say(f"no {SWAPS.relative_to(ROOT)}: swaps skipped")
 
-    q = runs["questions"].metrics
-    extractive_p50 = (runs.get("questions_extractive") or runs["questions"]).metrics["total_ms_p50"]
-    summary = {
-        "generator": args.generator,
-        "first_token_ms_p50": q["first_token_ms_p50"],
-        "first_token_ms_p95": q["first_token_ms_p95"],
-        "total_ms_p50": q["total_ms_p50"],
-        "total_ms_p95": q["total_ms_p95"],
-        "extractive_total_ms_p50": extractive_p50,
-        "key_recall": q["key_recall"],
-        "conversation_key_recall": runs["conversations"].metrics["key_recall"],
-        "citation_precision": q["citation_precision"],
-        "refusal_accuracy": q["refusal_accuracy"],
-        "invented_numbers": q["invented_numbers"]
-        + runs["conversations"].metrics["invented_numbers"],
-    }
-    print("\nsummary: " + json.dumps(summary, ensure_ascii=False))
+    reports = {name: r.metrics for name, r in runs.items()}
+    targets = measure_all(reports, args.generator)
+    print(f"\ntargets ({args.split} split, generator {args.generator}):")
+    print(format_targets(targets))
+    if swaps:
+        m = swaps["metrics"]
+        print(f"  subject swaps: precision {m['precision']}, recall {m['recall']}, "
+              f"by kind {m['by_kind']}")  # fmt: skip
     payload = {
-        "summary": summary,
+        "generator": args.generator,
+        "split": args.split,
+        "limit": args.limit,
+        "targets": targets,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "settings": {"llm_threads": settings.llm_threads, "top_k": settings.top_k},
         "seconds": round(time.perf_counter() - started, 1),
         "runs": {name: r.to_dict() for name, r in runs.items()},
+        "swaps": swaps,
     }
-    out = write_result(f"answers-{args.generator}", payload)
+    name = f"answers-{args.generator}-{args.split}" + (f"-limit{args.limit}" if args.limit else "")
+    out = write_result(name, payload)
     print(f"written {out.relative_to(ROOT)}")
     return 0
 

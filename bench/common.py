@@ -1,26 +1,35 @@
-"""Shared helpers of the benchmarks: PIAF paths, percentiles, JSON results."""
+"""Shared helpers of the benchmarks: PIAF paths, percentiles, caches, JSON results."""
 
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 
+from evaluation.metrics import percentile as _percentile
 from settings import ROOT
 
 SHARED_EVAL = ROOT.parent / "shared" / "eval"
 PIAF_CORPUS = SHARED_EVAL / "piaf" / "corpus"
 PIAF_QUESTIONS = SHARED_EVAL / "piaf" / "questions.jsonl"
 RESULTS = ROOT / "bench" / "results"
+CACHE = ROOT / "bench" / "cache"  # indexes and derived corpora, never committed
 
 
 def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0–100) of ``values`` (inclusive method)."""
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+    """The q-th percentile (0–100) of ``values`` (the project's nearest-rank helper), 0.0
+    without values."""
+    return _percentile(values, q) or 0.0
+
+
+def cache_dir(name: str) -> Path:
+    """``bench/cache/<name>``, created; the cache ignores itself in git."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    ignore = CACHE / ".gitignore"
+    if not ignore.is_file():
+        ignore.write_text("*\n", encoding="utf-8")
+    path = CACHE / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def write_result(name: str, payload: dict) -> Path:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluation.datasets import EvalFile, EvalFileError, load
+from evaluation import piaf_sets
+from evaluation.datasets import EvalFile, EvalFileError, load, split_files
 from evaluation.runner import Report, Row, evaluate, evaluate_feedback
 from settings import Settings
 
@@ -16,13 +17,19 @@ _LABELS = [
     ("questions", "questions asked", "n"),
     ("answers", "answers", "n"),
     ("errors", "engine errors", "n"),
-    ("key_recall", "answer-key recall", "%"),
-    ("citation_precision", "citation precision (evidence in a cited passage)", "%"),
+    ("correct", "correct (facts found, or refused if unanswerable)", "%"),
+    ("key_recall", "key recall (every key group in the answer)", "%"),
+    ("span_recall", "gold span in the answer (PIAF)", "%"),
+    ("citation_correct", "correct citation (evidence in a cited passage)", "%"),
+    ("paragraph_cited", "gold paragraph cited (PIAF)", "%"),
     ("evidence_retrieved", "evidence among the given passages", "%"),
-    ("refusal_accuracy", "refusal accuracy (unanswerable refused)", "%"),
-    ("false_refusals", "false refusals (answerable refused)", "%"),
-    ("span_recall", "answer-span recall (PIAF)", "%"),
     ("hit_at_5", "retrieval hit@5 (PIAF)", "%"),
+    ("wrongly_refused", "wrongly refused (answerable refused)", "%"),
+    ("answered_wrongly", "answered wrongly (answered without the facts)", "%"),
+    ("confident_precision", "precision of confident answers", "%"),
+    ("refusal_accuracy", "refusals correct (unanswerable refused)", "%"),
+    ("language_ok", "answer in the question's language", "%"),
+    ("model_written", "answers written by the model", "%"),
     ("positive_ratings", "positive ratings (feedback)", "%"),
     ("with_citations", "answers with citations", "%"),
     ("invented_numbers", "numbers absent from cited passages", "n"),
@@ -45,13 +52,31 @@ def _fmt(value: Any, unit: str) -> str:
     return str(value)
 
 
+def _columns(metrics: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``all``, then one column per language and per kind (when there is more than one)."""
+    cols = [("all", metrics)]
+    for group in ("by_language", "by_kind"):
+        blocks = metrics.get(group) or {}
+        if len(blocks) > 1 or group == "by_kind":
+            cols += list(blocks.items())
+    return cols
+
+
 def format_table(report: Report) -> str:
-    """The metrics as an aligned two-column table, then the ratings of a feedback file."""
+    """The metrics as a table (rows: metrics; columns: all, each language, each kind), then
+    the ratings of a feedback file."""
     lines = [f"{report.file} ({report.format}, generator {report.generator})"]
+    cols = _columns(report.metrics)
     width = max(len(label) for _, label, _ in _LABELS)
+    widths = [max(9, len(name)) for name, _ in cols]
+    head = "  ".join(f"{name:>{w}}" for (name, _), w in zip(cols, widths, strict=True))
+    lines.append(f"  {'':<{width}}  {head}")
     for key, label, unit in _LABELS:
-        if key in report.metrics:
-            lines.append(f"  {label:<{width}}  {_fmt(report.metrics[key], unit)}")
+        values = [block.get(key) for _, block in cols]
+        if key not in report.metrics or all(v is None for v in values):
+            continue
+        cells = "  ".join(f"{_fmt(v, unit):>{w}}" for v, w in zip(values, widths, strict=True))
+        lines.append(f"  {label:<{width}}  {cells}")
     if "ratings" in report.metrics:
         ratings = ", ".join(f"{k}: {v}" for k, v in report.metrics["ratings"].items())
         lines.append(f"  {'ratings':<{width}}  {ratings}")
@@ -72,23 +97,45 @@ def progress_line(row: Row) -> None:
 
 
 def eval_settings(data: EvalFile, generator: str | None) -> Settings:
-    """Settings for the run: the generator override, and PIAF's own corpus and data folder."""
+    """Settings for the run: the generator override, and a PIAF-format file's own corpus
+    indexed into its own data folder (``<data_dir>/eval-<folder of the file>``)."""
     overrides: dict[str, Any] = {"generator": generator} if generator else {}
     settings = Settings(**overrides)
     corpus = data.corpus_dir
     if corpus is not None and settings.corpus_dir.resolve() != corpus.resolve():
         # PIAF questions are about their own documents: index them apart from the user's corpus
-        settings = Settings(
-            **overrides, corpus_dir=corpus, data_dir=settings.data_dir / "eval-piaf"
-        )
+        store = settings.data_dir / f"eval-{corpus.parent.name}"
+        settings = Settings(**overrides, corpus_dir=corpus, data_dir=store)
     return settings
 
 
+def load_files(path: Path, split: str | None, limit: int | None) -> list[EvalFile]:
+    """The files to evaluate: a folder's seed files of ``split`` (dev when not given), one
+    file's rows of ``split``, or for the PIAF questions the fixed answer-level half."""
+    if path.is_dir():
+        if split is None:
+            print("passerelle eval: no --split given, using dev", file=sys.stderr)
+        return [load(f, limit, split or "dev") for f in split_files(path, split or "dev")]
+    data = load(path, limit if split is None else None)
+    if split is None:
+        return [data]
+    if data.format == "piaf" and data.corpus_dir is not None and not data.has_splits:
+        # the raw PIAF questions: their fixed 300-question sample, split by article
+        cases = piaf_sets.answer_cases(data.corpus_dir, path, split)
+        return [piaf_sets.as_eval_file(path, cases[:limit] if limit else cases)]
+    return [load(path, limit, split)]
+
+
 def evaluate_file(
-    path: Path, generator: str | None = None, limit: int | None = None, quiet: bool = False
+    path: Path,
+    generator: str | None = None,
+    limit: int | None = None,
+    quiet: bool = False,
+    split: str | None = None,
 ) -> Report:
-    """Load the file, the index and the engine once, and evaluate (raises ``EvalFileError``)."""
-    data = load(path, limit)
+    """Load the files, the index and the engine once, and evaluate (raises ``EvalFileError``)."""
+    files = load_files(path, split, limit)
+    data = files[0]
     if data.format == "feedback":
         return evaluate_feedback(data)
     settings = eval_settings(data, generator)
@@ -104,14 +151,17 @@ def evaluate_file(
             f"the index at {settings.store_location} is empty: run `passerelle ingest`"
         )
     return evaluate(
-        data, services.engine, services.index, settings.generator, None if quiet else progress_line
+        files, services.engine, services.index, settings.generator, None if quiet else progress_line
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Entry of ``passerelle eval FILE [--generator G] [--json] [--limit N]``."""
+    """Entry of ``passerelle eval FILE|DIR [--split dev|test] [--generator G] [--json]
+    [--limit N]``."""
     try:
-        report = evaluate_file(args.file, args.generator, args.limit, quiet=args.json)
+        report = evaluate_file(
+            args.file, args.generator, args.limit, args.json, getattr(args, "split", None)
+        )
     except EvalFileError as exc:
         print(f"passerelle eval: {exc}", file=sys.stderr)
         return 2

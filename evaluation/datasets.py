@@ -2,9 +2,10 @@
 
 Four JSONL formats, recognised by the keys of their first row:
 
-- ``questions``: ``{"id", "question", "lang", "keys": [[alternatives...], ...], "source",
-  "evidence", "answerable"}``;
-- ``conversations``: ``{"id", "turns": [{"question", "keys", "source"}, ...]}``;
+- ``questions``: ``{"id", "question", "lang", "kind", "asks", "keys": [[alternatives...], ...],
+  "source", "evidence", "answerable", "split"}``;
+- ``conversations``: ``{"id", "split", "lang", "turns": [{"question", "keys", "source",
+  "answerable", "asks", "kind"}, ...]}``;
 - ``piaf``: ``{"id", "question", "answers": [spans...], "source"}`` (its documents live in a
   ``corpus/`` folder next to the file);
 - ``feedback``: an export of user ratings (``python -m ui.feedback export``),
@@ -19,6 +20,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 Format = Literal["questions", "conversations", "piaf", "feedback"]
+Split = Literal["dev", "test"]
+
+SPLITS: tuple[Split, ...] = ("dev", "test")
+# kinds of the seed sets; the shared file's kinds (fact, list, english, unanswerable) map to them
+KINDS = ("answerable", "near-miss", "off-topic", "injection")
+FOLLOW_UP = "follow-up"  # group of the second and later turns of a conversation
+_LEGACY_KINDS = {"fact": "answerable", "list": "answerable", "english": "answerable"}
 
 
 class EvalFileError(ValueError):
@@ -36,6 +44,10 @@ class Turn:
     source: str | None = None
     spans: list[str] = field(default_factory=list)  # PIAF gold answers (any one suffices)
     lang: str | None = None
+    kind: str = "answerable"  # answerable, near-miss, off-topic, injection (or the file's own)
+    asks: str | None = None  # amount, count, date, person, ... (what the question asks for)
+    # PIAF: [start, end) of the paragraphs of the cleaned document that hold a gold span
+    paragraphs: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Case:
 
     id: str
     turns: list[Turn]
+    split: str = "test"  # rows without a split are test-only data (the shared files)
 
 
 @dataclass
@@ -63,6 +76,7 @@ class EvalFile:
     format: Format
     cases: list[Case] = field(default_factory=list)
     feedback: list[FeedbackRow] = field(default_factory=list)
+    has_splits: bool = False  # some row names its split (else every row is test data)
 
     @property
     def corpus_dir(self) -> Path | None:
@@ -105,6 +119,45 @@ def _keys(value: Any, where: str) -> list[list[str]]:
     return value
 
 
+def _kind(row: dict[str, Any], answerable: bool) -> str:
+    """The row's kind; legacy kinds mapped, absent kinds from ``answerable``."""
+    kind = row.get("kind")
+    if isinstance(kind, str) and kind:
+        return _LEGACY_KINDS.get(kind, kind)
+    return "answerable" if answerable else "off-topic"
+
+
+def _split(row: dict[str, Any], where: str) -> str:
+    split = row.get("split", "test")
+    if split not in SPLITS:
+        raise EvalFileError(f"{where}: 'split' must be one of {', '.join(SPLITS)}")
+    return split
+
+
+def _turn(row: dict[str, Any], where: str, lang: str | None = None) -> Turn:
+    """A question or conversation turn (its ``lang`` defaults to the conversation's)."""
+    answerable = bool(row.get("answerable", True))
+    return Turn(
+        _question(row, where),
+        keys=_keys(row.get("keys"), where),
+        answerable=answerable,
+        evidence=row.get("evidence") or None,
+        source=row.get("source"),
+        lang=row.get("lang") or lang,
+        kind=_kind(row, answerable),
+        asks=row.get("asks"),
+    )
+
+
+def _paragraphs(value: Any, where: str) -> list[tuple[int, int]]:
+    if value is None:
+        return []
+    try:
+        return [(int(a), int(b)) for a, b in value]
+    except (TypeError, ValueError):
+        raise EvalFileError(f"{where}: 'paragraphs' must be a list of [start, end]") from None
+
+
 def _question(row: dict[str, Any], where: str) -> str:
     q = row.get("question")
     if not isinstance(q, str) or not q.strip():
@@ -114,21 +167,24 @@ def _question(row: dict[str, Any], where: str) -> str:
 
 def _case(fmt: Format, row: dict[str, Any], where: str, index: int) -> Case:
     rid = str(row.get("id", index))
+    split = _split(row, where)
     if fmt == "questions":
-        turn = Turn(
-            _question(row, where),
-            keys=_keys(row.get("keys"), where),
-            answerable=bool(row.get("answerable", True)),
-            evidence=row.get("evidence") or None,
-            source=row.get("source"),
-            lang=row.get("lang"),
-        )
-        return Case(rid, [turn])
+        return Case(rid, [_turn(row, where)], split)
     if fmt == "piaf":
         spans = row.get("answers")
         if not isinstance(spans, list) or not all(isinstance(s, str) for s in spans):
             raise EvalFileError(f"{where}: 'answers' must be a list of strings")
-        return Case(rid, [Turn(_question(row, where), spans=spans, source=row.get("source"))])
+        answerable = bool(row.get("answerable", True))
+        turn = Turn(
+            _question(row, where),
+            spans=spans,
+            source=row.get("source"),
+            answerable=answerable,
+            lang="fr",
+            kind=_kind(row, answerable),
+            paragraphs=_paragraphs(row.get("paragraphs"), where),
+        )
+        return Case(rid, [turn], split)
     turns = row.get("turns")
     if not isinstance(turns, list) or not turns:
         raise EvalFileError(f"{where}: 'turns' must be a non-empty list")
@@ -137,20 +193,13 @@ def _case(fmt: Format, row: dict[str, Any], where: str, index: int) -> Case:
         at = f"{where}, turn {t_index}"
         if not isinstance(t, dict):
             raise EvalFileError(f"{at}: a turn must be an object")
-        out.append(
-            Turn(
-                _question(t, at),
-                keys=_keys(t.get("keys"), at),
-                answerable=bool(t.get("answerable", True)),
-                evidence=t.get("evidence") or None,
-                source=t.get("source"),
-            )
-        )
-    return Case(rid, out)
+        out.append(_turn(t, at, row.get("lang")))
+    return Case(rid, out, split)
 
 
-def load(path: Path, limit: int | None = None) -> EvalFile:
-    """Read and validate an evaluation file; ``limit`` keeps the first N items."""
+def load(path: Path, limit: int | None = None, split: str | None = None) -> EvalFile:
+    """Read and validate an evaluation file; ``split`` keeps the rows of that half (rows
+    without a ``split`` are test rows), then ``limit`` keeps the first N items."""
     if not path.is_file():
         raise EvalFileError(f"{path}: no such file")
     rows: list[tuple[str, dict[str, Any]]] = []
@@ -169,9 +218,16 @@ def load(path: Path, limit: int | None = None) -> EvalFile:
     if not rows:
         raise EvalFileError(f"{path}: empty file")
     fmt = _detect(*rows[0])
+    has_splits = any("split" in row for _, row in rows)
+    if split is not None:
+        if split not in SPLITS:
+            raise EvalFileError(f"unknown split {split!r} (expected {' or '.join(SPLITS)})")
+        rows = [(w, r) for w, r in rows if _split(r, w) == split]
+        if not rows:
+            raise EvalFileError(f"{path}: no row of the {split} split")
     if limit is not None:
         rows = rows[: max(limit, 0)]
-    result = EvalFile(path, fmt)
+    result = EvalFile(path, fmt, has_splits=has_splits)
     for index, (where, row) in enumerate(rows, 1):
         if _detect(where, row) != fmt:
             raise EvalFileError(f"{where}: row of another format than the first ({fmt})")
@@ -191,3 +247,17 @@ def load(path: Path, limit: int | None = None) -> EvalFile:
         else:
             result.cases.append(_case(fmt, row, where, index))
     return result
+
+
+SEED_FILES = ("seed-{split}.jsonl", "seed-conversations-{split}.jsonl")
+
+
+def split_files(folder: Path, split: str) -> list[Path]:
+    """The seed question and conversation files of ``split`` in ``folder`` (those present)."""
+    if split not in SPLITS:
+        raise EvalFileError(f"unknown split {split!r} (expected {' or '.join(SPLITS)})")
+    files = [folder / name.format(split=split) for name in SEED_FILES]
+    found = [f for f in files if f.is_file()]
+    if not found:
+        raise EvalFileError(f"{folder}: no {' or '.join(f.name for f in files)}")
+    return found

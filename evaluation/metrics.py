@@ -6,8 +6,14 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-from answer.citations import cited_numbers, fold
+from answer.citations import cited_numbers
 from answer.types import Citation
+
+try:  # the project's one text module (folding, language guess)
+    from ingest.text import detect_language, fold
+except ImportError:  # pragma: no cover - before the helpers moved to ingest/text.py
+    from answer.citations import fold  # type: ignore[no-redef]
+    from answer.text import detect_language  # type: ignore[no-redef]
 
 
 def norm(text: str) -> str:
@@ -57,3 +63,25 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def share(flags: Sequence[bool]) -> float | None:
     """Fraction of True values; None when there is nothing to count."""
     return sum(flags) / len(flags) if flags else None
+
+
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+
+
+def answer_language(answer: str) -> str:
+    """The language an answer is written in, its ``[n]`` markers stripped."""
+    return detect_language(_MARKERS.sub(" ", answer))
+
+
+def overlaps(span: tuple[int, int], others: Iterable[tuple[int, int]]) -> bool:
+    """True when ``span`` [start, end) shares a character with any of ``others``."""
+    start, end = span
+    return any(start < b and a < end for a, b in others)
+
+
+def paragraph_cited(
+    citations: list[Citation], source: str | None, paragraphs: Sequence[tuple[int, int]]
+) -> bool:
+    """True when a citation of ``source`` overlaps a gold paragraph (offsets in the cleaned
+    document)."""
+    return any(c.source == source and overlaps((c.start, c.end), paragraphs) for c in citations)

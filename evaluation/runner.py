@@ -12,8 +12,10 @@ from answer.citations import check_answer, cited_numbers, numbers_absent
 from answer.engine import AnswerEngine
 from answer.types import AnswerEvent, AnswerResult, Citation, Message, SourcesEvent, TokenEvent
 from evaluation import metrics
-from evaluation.datasets import EvalFile, Turn
+from evaluation.datasets import FOLLOW_UP, KINDS, Case, EvalFile, Turn
 from index.service import IndexService
+
+GENERATED_BY_MODEL = ("local", "openai")  # the others quote passages (extractive)
 
 
 @dataclass
@@ -24,13 +26,23 @@ class Row:
     question: str
     answer: str = ""
     expected_answerable: bool = True
+    lang: str = "fr"  # the question's language: the answer must be in it
+    kind: str = "answerable"  # answerable, near-miss, off-topic, injection
+    follow_up: bool = False  # second or later turn of a conversation
+    split: str = "test"
     answered: bool = False  # the engine gave a cited answer (did not refuse)
+    generator: str = ""  # who wrote the answer ("extractive" after a fallback)
     key_hit: bool | None = None
-    evidence_cited: bool | None = None
+    span_hit: bool | None = None  # PIAF: a gold span in the answer
+    correct: bool | None = None  # facts found (answerable) or refused (unanswerable)
+    answered_wrongly: bool | None = None  # answered without the asked facts, or not refused
+    evidence_cited: bool | None = None  # the evidence (PIAF: gold span) in a cited passage
+    paragraph_cited: bool | None = None  # PIAF: a citation overlaps the gold paragraph
     evidence_retrieved: bool | None = None
     refusal_correct: bool | None = None
-    span_hit: bool | None = None
     hit_at_5: bool | None = None
+    answer_language: str | None = None
+    language_ok: bool | None = None
     invented_numbers: list[str] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
     raw_answer: str = ""  # the streamed text, before the citation checker
@@ -38,6 +50,11 @@ class Row:
     first_token_ms: float | None = None
     total_ms: float | None = None
     error: str | None = None
+
+    @property
+    def group(self) -> str:
+        """The by-kind group: follow-up turns apart, the others by their kind."""
+        return FOLLOW_UP if self.follow_up else self.kind
 
 
 @dataclass
@@ -95,72 +112,117 @@ def score_turn(
     if sources and row.raw_answer:  # what the checker dropped from the streamed text
         row.removed_sentences = check_answer(row.raw_answer, sources, result.language).removed
     row.answered = result.answerable
+    row.generator = result.generator
     row.cited = sorted(cited_numbers(result.answer))
     if result.answerable:  # a refusal asserts nothing (its corpus summary lists titles)
         row.invented_numbers = numbers_absent(result.answer, result.citations)
+        row.answer_language = metrics.answer_language(result.answer)
+        row.language_ok = row.answer_language == row.lang
     if not turn.answerable:
-        row.refusal_correct = not result.answerable
+        row.refusal_correct = row.correct = not result.answerable
+        row.answered_wrongly = result.answerable
         return
     if turn.keys:
         row.key_hit = result.answerable and metrics.keys_found(result.answer, turn.keys)
+    if turn.spans:
+        row.span_hit = result.answerable and metrics.span_found(result.answer, turn.spans)
+    facts = row.key_hit if turn.keys else row.span_hit if turn.spans else None
+    row.correct = result.answerable if facts is None else facts
+    row.answered_wrongly = result.answerable and facts is False
     if turn.evidence:
         row.evidence_retrieved = metrics.evidence_given(sources or result.citations, turn.evidence)
         if result.answerable:
             row.evidence_cited = metrics.evidence_cited(
                 result.answer, result.citations, turn.evidence
             )
-    if turn.spans:
-        row.span_hit = result.answerable and metrics.span_found(result.answer, turn.spans)
+    if turn.spans and result.answerable:
+        cited = set(row.cited)
+        row.evidence_cited = any(
+            c.n in cited and metrics.span_found(c.text, turn.spans) for c in result.citations
+        )
+        if turn.paragraphs:
+            row.paragraph_cited = metrics.paragraph_cited(
+                [c for c in result.citations if c.n in cited], turn.source, turn.paragraphs
+            )
 
 
-def summarise(rows: list[Row], fmt: str) -> dict[str, Any]:
-    """Aggregate metrics over the rows (errors excluded from every rate)."""
+def _block(rows: list[Row]) -> dict[str, Any]:
+    """The quality metrics of a group of rows (errors excluded from every rate)."""
     ok = [r for r in rows if r.error is None]
     answerable = [r for r in ok if r.expected_answerable]
-    first = [r.first_token_ms for r in ok if r.first_token_ms is not None]
-    total = [r.total_ms for r in ok if r.total_ms is not None]
+    answered = [r for r in ok if r.answered]
 
     def rate(values: list[bool | None]) -> float | None:
         return metrics.share([v for v in values if v is not None])
 
-    out: dict[str, Any] = {
+    return {
         "questions": len(rows),
         "errors": len(rows) - len(ok),
+        "correct": rate([r.correct for r in ok]),
         "key_recall": rate([r.key_hit for r in ok]),
-        "citation_precision": rate([r.evidence_cited for r in ok]),
+        "span_recall": rate([r.span_hit for r in ok]),
+        "citation_correct": rate([r.evidence_cited for r in ok]),
+        "paragraph_cited": rate([r.paragraph_cited for r in ok]),
         "evidence_retrieved": rate([r.evidence_retrieved for r in ok]),
+        "hit_at_5": rate([r.hit_at_5 for r in ok]),
+        "wrongly_refused": metrics.share([not r.answered for r in answerable]),
+        "answered_wrongly": rate([r.answered_wrongly for r in ok]),
+        "confident_precision": metrics.share([not r.answered_wrongly for r in answered]),
         "refusal_accuracy": rate([r.refusal_correct for r in ok]),
-        "false_refusals": metrics.share([not r.answered for r in answerable]),
+        "language_ok": rate([r.language_ok for r in ok]),
+        "model_written": metrics.share([r.generator in GENERATED_BY_MODEL for r in answered]),
         "invented_numbers": sum(len(r.invented_numbers) for r in ok),
         "answers_with_invented_numbers": sum(1 for r in ok if r.invented_numbers),
         "sentences_removed": sum(len(r.removed_sentences) for r in ok),
+    }
+
+
+def summarise(rows: list[Row], fmt: str = "") -> dict[str, Any]:
+    """Metrics over all rows, latency percentiles, and the same metrics by language and by
+    kind (follow-up turns form their own group)."""
+    ok = [r for r in rows if r.error is None]
+    first = [r.first_token_ms for r in ok if r.first_token_ms is not None]
+    total = [r.total_ms for r in ok if r.total_ms is not None]
+    out = _block(rows)
+    out |= {
         "first_token_ms_p50": metrics.percentile(first, 50),
         "first_token_ms_p95": metrics.percentile(first, 95),
         "total_ms_p50": metrics.percentile(total, 50),
         "total_ms_p95": metrics.percentile(total, 95),
     }
-    if fmt == "piaf":
-        out["span_recall"] = rate([r.span_hit for r in ok])
-        out["hit_at_5"] = rate([r.hit_at_5 for r in ok])
+    out["by_language"] = {
+        lang: _block([r for r in rows if r.lang == lang]) for lang in sorted({r.lang for r in rows})
+    }
+    groups = [*KINDS, FOLLOW_UP]
+    present = {r.group for r in rows}
+    out["by_kind"] = {
+        g: _block([r for r in rows if r.group == g])
+        for g in [*[k for k in groups if k in present], *sorted(present - set(groups))]
+    }
     return out
 
 
-def evaluate(
-    data: EvalFile,
+def ask_cases(
+    cases: list[Case],
     engine: AnswerEngine,
     index: IndexService,
-    generator: str,
     progress: Callable[[Row], None] | None = None,
-) -> Report:
+) -> list[Row]:
     """Ask every question (conversations turn by turn, with history) and score the answers."""
-    if data.format == "feedback":
-        return evaluate_feedback(data)
     rows: list[Row] = []
-    for case in data.cases:
+    for case in cases:
         history: list[Message] = []
         for t_index, turn in enumerate(case.turns, 1):
             rid = case.id if len(case.turns) == 1 else f"{case.id}#{t_index}"
-            row = Row(rid, turn.question, expected_answerable=turn.answerable)
+            row = Row(
+                rid,
+                turn.question,
+                expected_answerable=turn.answerable,
+                lang=turn.lang or metrics.detect_language(turn.question),
+                kind=turn.kind,
+                follow_up=t_index > 1,
+                split=case.split,
+            )
             try:
                 timed = _timed_answer(engine, turn.question, list(history))
                 result = timed.result
@@ -177,13 +239,30 @@ def evaluate(
             rows.append(row)
             if progress:
                 progress(row)
-    return Report(
-        str(data.path),
-        data.format,
-        generator,
-        summarise(rows, data.format),
-        [asdict(r) for r in rows],
-    )
+    return rows
+
+
+def report_of(name: str, fmt: str, generator: str, rows: list[Row]) -> Report:
+    """The report of scored rows (metrics, then every row)."""
+    dicts = [{**asdict(r), "group": r.group} for r in rows]
+    return Report(name, fmt, generator, summarise(rows, fmt), dicts)
+
+
+def evaluate(
+    data: EvalFile | list[EvalFile],
+    engine: AnswerEngine,
+    index: IndexService,
+    generator: str,
+    progress: Callable[[Row], None] | None = None,
+) -> Report:
+    """Ask every question of one file (or of several, e.g. a split's questions and
+    conversations, scored together) and score the answers."""
+    files = data if isinstance(data, list) else [data]
+    if len(files) == 1 and files[0].format == "feedback":
+        return evaluate_feedback(files[0])
+    rows = [row for f in files for row in ask_cases(f.cases, engine, index, progress)]
+    fmt = files[0].format if len({f.format for f in files}) == 1 else "seed"
+    return report_of(" + ".join(str(f.path) for f in files), fmt, generator, rows)
 
 
 def _citation(raw: dict[str, Any], n: int) -> Citation:
