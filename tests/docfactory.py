@@ -1,4 +1,5 @@
-"""Small document fixtures built on the fly: PDF (hand-written writer), DOCX, HTML, bad files.
+"""Small document fixtures built on the fly: PDF (hand-written writer), office files, EPUB,
+RTF, scanned PDFs, zip bombs and other bad files.
 
 No binary fixture is committed: every file a test needs is produced here, so what it
 contains is visible in the test that uses it.
@@ -98,16 +99,23 @@ def write_corrupt_pdf(path: Path) -> Path:
     return path
 
 
-def write_docx(path: Path, blocks: list[tuple[str, str]], title: str | None = None) -> Path:
-    """A Word file; ``blocks`` are (kind, text) with kind "h1".."h3", "p" or "title"."""
+def write_docx(path: Path, blocks: list[tuple[str, object]], title: str | None = None) -> Path:
+    """A Word file; ``blocks`` are (kind, text) with kind "h1".."h3" or "p", or
+    ("table", rows) with rows a list of lists of cell texts."""
     import docx
 
     document = docx.Document()
-    for kind, text in blocks:
-        if kind.startswith("h"):
-            document.add_heading(text, level=int(kind[1:]))
+    for kind, content in blocks:
+        if kind == "table":
+            rows = content
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, text in enumerate(row):
+                    table.cell(r, c).text = text
+        elif kind.startswith("h"):
+            document.add_heading(str(content), level=int(kind[1:]))
         else:
-            document.add_paragraph(text)
+            document.add_paragraph(str(content))
     if title:
         document.core_properties.title = title
     document.save(str(path))
@@ -171,3 +179,365 @@ def expected_chunk_ids(settings, folder: Path | None = None, sentences: bool = F
         nodes = SentenceNodes()(chunker([doc]))
         ids.extend(node.id_ for node in nodes if is_sentence(node) == sentences)
     return sorted(ids)
+
+
+# --- office formats, each written by its own library -------------------------------------
+
+
+def write_encrypted_docx(path: Path, password: str = "secret") -> Path:
+    """A Word file protected by a password to open (Office's agile encryption)."""
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = write_docx(path.with_suffix(".plain.docx"), [("p", "Texte confidentiel.")])
+    with open(plain, "rb") as source, open(path, "wb") as target:
+        OOXMLFile(io.BytesIO(source.read())).encrypt(password, target)
+    plain.unlink()
+    return path
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[object]]], title: str | None = None) -> Path:
+    """An Excel workbook: one sheet per entry, rows written from A1 (None: an empty row)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row or [None])
+    if title:
+        book.properties.title = title
+    book.save(path)
+    return path
+
+
+def write_pptx(
+    path: Path,
+    slides: list[tuple[str, list[str]]],
+    title: str | None = None,
+    table: tuple[int, list[list[str]]] | None = None,
+    notes: str | None = None,
+) -> Path:
+    """A PowerPoint file: (title, bullet points) per slide; ``table``: (slide index, rows)
+    adds a table to that slide; ``notes`` go to every slide's speaker notes."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    presentation = Presentation()
+    for index, (slide_title, bullets) in enumerate(slides):
+        slide = presentation.slides.add_slide(presentation.slide_layouts[1])
+        slide.shapes.title.text = slide_title
+        body = slide.placeholders[1].text_frame
+        for i, bullet in enumerate(bullets):
+            (body.paragraphs[0] if i == 0 else body.add_paragraph()).text = bullet
+        if table and table[0] == index:
+            rows = table[1]
+            shape = slide.shapes.add_table(
+                len(rows), len(rows[0]), Inches(1), Inches(5), Inches(6), Inches(1)
+            )
+            for r, row in enumerate(rows):
+                for c, text in enumerate(row):
+                    shape.table.cell(r, c).text = text
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    if title:
+        presentation.core_properties.title = title
+    presentation.save(str(path))
+    return path
+
+
+def write_odt(path: Path, blocks: list[tuple[str, object]], title: str | None = None) -> Path:
+    """A LibreOffice text: ("h1".."h3", text), ("p", text), ("list", items), ("table", rows)."""
+    from odf import dc
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    for kind, content in blocks:
+        if kind.startswith("h"):
+            document.text.addElement(H(outlinelevel=int(kind[1:]), text=str(content)))
+        elif kind == "list":
+            items = List()
+            for text in content:
+                item = ListItem()
+                item.addElement(P(text=text))
+                items.addElement(item)
+            document.text.addElement(items)
+        elif kind == "table":
+            document.text.addElement(_odf_table("Tableau", content))
+        else:
+            document.text.addElement(P(text=str(content)))
+    if title:
+        document.meta.addElement(dc.Title(text=title))
+    document.save(str(path))
+    return path
+
+
+def _odf_table(name: str, rows: list[list[str]], filler_rows: int = 0):
+    from odf import table
+    from odf.text import P
+
+    element = table.Table(name=name)
+    for row in rows:
+        line = table.TableRow()
+        for text in row:
+            cell = table.TableCell()
+            if text:
+                cell.addElement(P(text=text))
+            line.addElement(cell)
+        element.addElement(line)
+    if filler_rows:  # what LibreOffice writes below the data: empty rows, repeated
+        line = table.TableRow(numberrowsrepeated=filler_rows)
+        line.addElement(table.TableCell(numbercolumnsrepeated=1024))
+        element.addElement(line)
+    return element
+
+
+def write_ods(path: Path, sheets: dict[str, list[list[str]]], title: str | None = None) -> Path:
+    """A LibreOffice spreadsheet; each sheet ends with a million repeated empty rows."""
+    from odf import dc
+    from odf.opendocument import OpenDocumentSpreadsheet
+
+    document = OpenDocumentSpreadsheet()
+    for name, rows in sheets.items():
+        document.spreadsheet.addElement(_odf_table(name, rows, filler_rows=1_048_000))
+    if title:
+        document.meta.addElement(dc.Title(text=title))
+    document.save(str(path))
+    return path
+
+
+def write_odp(
+    path: Path, slides: list[tuple[str, list[str]]], title: str | None = None,
+    notes: str | None = None,
+) -> Path:  # fmt: skip
+    """A LibreOffice presentation: (title, text lines) per slide, optional speaker notes."""
+    from odf import dc, draw, presentation, style
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.text import P
+
+    document = OpenDocumentPresentation()
+    layout = style.PageLayout(name="Mise-en-page")
+    document.automaticstyles.addElement(layout)
+    master = style.MasterPage(name="Standard", pagelayoutname=layout)
+    document.masterstyles.addElement(master)
+
+    def frame(kind: str, lines: list[str], y: str):
+        box = draw.TextBox()
+        for line in lines:
+            box.addElement(P(text=line))
+        element = draw.Frame(width="25cm", height="4cm", x="1cm", y=y, **{"class": kind})
+        element.addElement(box)
+        return element
+
+    for number, (slide_title, lines) in enumerate(slides, start=1):
+        page = draw.Page(masterpagename=master, name=f"diapo{number}")
+        page.addElement(frame("title", [slide_title], "1cm"))
+        page.addElement(frame("outline", lines, "6cm"))
+        if notes:
+            note = presentation.Notes()
+            note.addElement(frame("notes", [notes], "1cm"))
+            page.addElement(note)
+        document.presentation.addElement(page)
+    if title:
+        document.meta.addElement(dc.Title(text=title))
+    document.save(str(path))
+    return path
+
+
+def write_encrypted_odt(path: Path) -> Path:
+    """An .odt saved with a password: the manifest declares encrypted content.
+
+    No Python library writes ODF encryption, so the parts are rewritten the way
+    LibreOffice stores them: content.xml scrambled, manifest:encryption-data beside it.
+    """
+    import os
+    import re
+    import zipfile
+
+    plain = write_odt(path.with_suffix(".plain.odt"), [("p", "Texte confidentiel.")])
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml":
+                data = os.urandom(len(data))
+            elif info.filename == "META-INF/manifest.xml":
+                data = re.sub(
+                    rb'(<manifest:file-entry manifest:full-path="content.xml"[^>]*?)/>',
+                    rb'\1><manifest:encryption-data manifest:checksum-type="SHA1/1K" '
+                    rb'manifest:checksum="AAAA"><manifest:algorithm '
+                    rb'manifest:algorithm-name="Blowfish CFB" '
+                    rb'manifest:initialisation-vector="AAAA"/>'
+                    rb"</manifest:encryption-data></manifest:file-entry>",
+                    data,
+                )
+                assert b"encryption-data" in data
+            target.writestr(info, data)
+    plain.unlink()
+    return path
+
+
+def write_epub(path: Path, title: str, chapters: list[tuple[str, str]]) -> Path:
+    """An EPUB 3 book: (chapter title, HTML body) per chapter, with its navigation page."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("passerelle-test")
+    book.set_title(title)
+    book.set_language("fr")
+    items = []
+    for number, (chapter_title, body) in enumerate(chapters, start=1):
+        item = epub.EpubHtml(title=chapter_title, file_name=f"chap{number}.xhtml", lang="fr")
+        item.content = f"<h1>{chapter_title}</h1>{body}"
+        book.add_item(item)
+        items.append(item)
+    book.toc = tuple(items)
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", *items]
+    epub.write_epub(str(path), book)
+    return path
+
+
+def write_rtf(path: Path, blocks: list[tuple[str, str]]) -> Path:
+    """An RTF document through PyRTF: ("h1", text) headings and ("p", text) paragraphs."""
+    import io
+
+    from PyRTF.document.paragraph import Paragraph
+    from PyRTF.Elements import Document, Section
+    from PyRTF.Renderer import Renderer
+
+    document = Document()
+    styles = document.StyleSheet.ParagraphStyles
+    section = Section()
+    document.Sections.append(section)
+    for kind, text in blocks:
+        paragraph = Paragraph(styles.Heading1 if kind == "h1" else styles.Normal)
+        paragraph.append(text)
+        section.append(paragraph)
+    out = io.StringIO()
+    Renderer().Write(document, out)
+    path.write_bytes(out.getvalue().encode("cp1252"))  # \ansi: Windows-1252 text
+    return path
+
+
+# --- zip bombs ---------------------------------------------------------------------------
+
+ZIP_BOMB_MB = 300
+
+
+def write_docx_bomb(path: Path, node_mb: int | None = None) -> Path:
+    """A real .docx whose word/document.xml inflates to ~300 MB (a few hundred KB on disk).
+
+    ``node_mb``: split the text into text nodes of that many MB (one paragraph each), the
+    variant that slipped under the XML parser's own limit. Written by streaming, so
+    building it never holds the 300 MB in memory.
+    """
+    import zipfile
+
+    template = write_docx(path.with_suffix(".template.docx"), [("p", "Modèle.")])
+    chunk = b"A" * 1_000_000
+    node = (node_mb or ZIP_BOMB_MB) * len(chunk)
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(
+        path, "w", zipfile.ZIP_DEFLATED, compresslevel=9
+    ) as target:
+        for info in source.infolist():
+            if info.filename != "word/document.xml":
+                target.writestr(info.filename, source.read(info))
+                continue
+            with target.open("word/document.xml", "w", force_zip64=True) as xml:
+                xml.write(
+                    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document '
+                    b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                    b"<w:body>"
+                )
+                written = 0
+                while written < ZIP_BOMB_MB * len(chunk):
+                    xml.write(b"<w:p><w:r><w:t>")
+                    for _ in range(node // len(chunk)):
+                        xml.write(chunk)
+                    written += node
+                    xml.write(b"</w:t></w:r></w:p>")
+                xml.write(b"</w:body></w:document>")
+    template.unlink()
+    return path
+
+
+def write_lying_docx(path: Path, real_mb: int = 50) -> Path:
+    """A .docx whose headers declare a 1 KB document.xml that really inflates to ``real_mb``."""
+    import struct
+    import zipfile
+
+    template = write_docx(path.with_suffix(".template.docx"), [("p", "Modèle.")])
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(
+        path, "w", zipfile.ZIP_DEFLATED
+    ) as target:
+        for info in source.infolist():
+            if info.filename == "word/document.xml":
+                target.writestr(info.filename, b"<w:t>" + b"A" * real_mb * 1_000_000)
+            else:
+                target.writestr(info.filename, source.read(info))
+    template.unlink()
+    data = bytearray(path.read_bytes())
+    name = b"word/document.xml"
+    # the central directory entry (PK\x01\x02) and the local header (PK\x03\x04) both
+    # carry the uncompressed size: rewrite both to 1,000 bytes
+    for signature, size_offset in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            name_at = start + (46 if signature == b"PK\x01\x02" else 30)
+            if data[name_at : name_at + len(name)] == name:
+                struct.pack_into("<I", data, start + size_offset, 1000)
+            start += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+# --- scanned PDFs ------------------------------------------------------------------------
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core
+SCAN_DPI = 200
+
+
+def render_page_image(lines: list[str], dpi: int = SCAN_DPI):
+    """An A4 page image with ``lines`` printed in 12 pt black on white, as a scanner sees it."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = int(8.27 * dpi), int(11.69 * dpi)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    size = int(12 * dpi / 72)
+    font = ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default(size)
+    y = dpi  # one-inch margin
+    for line in lines:
+        draw.text((dpi, y), line, fill=0, font=font)
+        y += int(size * 1.6)
+    return image
+
+
+def write_scanned_pdf(path: Path, pages: list[list[str]], dpi: int = SCAN_DPI) -> Path:
+    """A PDF of page images only, no text layer: what a scanner produces."""
+    images = [render_page_image(lines, dpi) for lines in pages]
+    images[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return path
+
+
+def write_mixed_pdf(path: Path, pages: list[tuple[str, list[str]]]) -> Path:
+    """A PDF mixing ("text", lines) pages with a text layer and ("scan", lines) image pages."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for kind, lines in pages:
+        if kind == "text":
+            source = io.BytesIO(pdf_bytes([lines]))
+        else:
+            source = io.BytesIO()
+            render_page_image(lines).save(source, "PDF", resolution=SCAN_DPI)
+        writer.add_page(PdfReader(source).pages[0])
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path

@@ -12,8 +12,14 @@ from docfactory import (
     PNG_BYTES,
     expected_chunk_ids,
     write_corrupt_pdf,
+    write_docx_bomb,
+    write_encrypted_docx,
+    write_encrypted_odt,
     write_encrypted_pdf,
+    write_epub,
     write_pdf,
+    write_pptx,
+    write_xlsx,
 )
 
 from index.service import IndexService
@@ -32,7 +38,16 @@ EXPECTED_REASONS = {
     "scan.pdf": ["no text"],
     "abime.docx": ["corrupt", "Word"],
     "enorme.txt": ["21.0 MB", "20 MB", "PASSERELLE_MAX_FILE_MB"],
-    "tableur.xlsx": ["unsupported", ".xlsx"],
+    "keynote.key": ["unsupported", ".key"],
+    "tableur.xlsx": ["corrupt", "Excel"],
+    "vide.xlsx": ["no text"],
+    "coupe.pptx": ["corrupt", "PowerPoint", "not a zip"],
+    "protege.docx": ["password-protected Word file"],
+    "protege.odt": ["password-protected OpenDocument text"],
+    "ancien.docx": ["old binary Office document"],
+    "abime.epub": ["corrupt", "EPUB"],
+    "faux.rtf": ["corrupt", "RTF"],
+    "bombe.docx": ["too large once decompressed", "301 MB", "PASSERELLE_MAX_UNZIPPED_MB"],
 }
 
 
@@ -48,7 +63,32 @@ def make_bad_files(folder: Path) -> None:
         line = ("Ligne de texte répétée pour dépasser la limite. " * 20 + "\n").encode()
         while handle.tell() < 21_000_000:
             handle.write(line)
+    (folder / "keynote.key").write_bytes(b"PK\x03\x04")
     (folder / "tableur.xlsx").write_bytes(b"PK\x03\x04")
+    write_xlsx(folder / "vide.xlsx", {"Feuille1": []})
+    pptx = write_pptx(folder / "coupe.pptx", [("Titre", ["Texte de la diapositive."])])
+    pptx.write_bytes(pptx.read_bytes()[: pptx.stat().st_size // 2])  # a cut download
+    write_encrypted_docx(folder / "protege.docx")
+    write_encrypted_odt(folder / "protege.odt")
+    # an OLE file (what Word 97 writes) under a .docx name, not encrypted
+    (folder / "ancien.docx").write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(2040))
+    epub = write_epub(folder / "abime.epub", "Livre", [("Chapitre", "<p>Texte.</p>")])
+    _drop_member(epub, "EPUB/content.opf")
+    (folder / "faux.rtf").write_text("Ceci n'est pas du RTF.", encoding="utf-8")
+    write_docx_bomb(folder / "bombe.docx")
+
+
+def _drop_member(path: Path, name: str) -> None:
+    """Rewrite the zip at ``path`` without member ``name``."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        members = [(info, source.read(info)) for info in source.infolist()]
+    assert name in [info.filename for info, _data in members]
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in members:
+            if info.filename != name:
+                target.writestr(info, data)
 
 
 @pytest.fixture

@@ -204,13 +204,13 @@ def test_hidden_files_and_unknown_types(folder: Path) -> None:
     (folder / ".brouillon.txt").write_text("caché", encoding="utf-8")
     (folder / ".git").mkdir()
     (folder / ".git" / "config.txt").write_text("caché", encoding="utf-8")
-    (folder / "tableur.xlsx").write_bytes(b"PK\x03\x04")
+    (folder / "keynote.key").write_bytes(b"PK\x03\x04")
     (folder / "vrai.txt").write_text("Visible.", encoding="utf-8")
     settings = Settings(data_dir=folder.parent / "data", corpus_dir=folder)
     plan = make_plan(settings, folder, SimpleDocumentStore())
-    assert plan.report.added == ["tableur.xlsx", "vrai.txt"]
-    with pytest.raises(DocumentError, match=r"unsupported file type \.xlsx"):
-        load_raw(folder / "tableur.xlsx")
+    assert plan.report.added == ["keynote.key", "vrai.txt"]
+    with pytest.raises(DocumentError, match=r"unsupported file type \.key; supported: .*\.xlsx"):
+        load_raw(folder / "keynote.key")
 
 
 def test_html_title_without_head_element(folder: Path) -> None:

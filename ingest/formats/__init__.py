@@ -1,0 +1,1 @@
+"""One module per family of file formats; each loader turns a file into a RawDocument."""
