@@ -9,8 +9,8 @@ from typing import TextIO
 
 from answer.engine import AnswerEngine
 from answer.errors import QuestionError
-from answer.text import sentences, squash_spaces, term_set
 from answer.types import AnswerResult, Message
+from ingest.text import sentences, squash_spaces, term_set
 from settings import Settings, get_settings
 
 QUOTE_CHARS = 160

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from answer.errors import GeneratorUnavailable
 from answer.generators.base import Generator
 from answer.prompts import condense_messages
-from answer.text import content_terms, words
 from answer.types import Message
+from ingest.text import content_terms, words
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def condense(question: str, history: list[Message], generator: Generator | None)
     previous = last_user_question(history)
     if previous is None or not is_follow_up(question):
         return Condensed(question, rewritten=False)
-    if generator is not None and generator.uses_llm:
+    if generator is not None:
         try:
             text = "".join(generator.stream(condense_messages(question, history), max_tokens=60))
             rewritten = _clean(text)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 
-from answer.citations import misses_asked_count, supporting_span
+from answer import fallback
+from answer.citations import answers_asked, check_answer, supporting_span
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
-from answer.evidence import gather, window
-from answer.generators import ExtractiveGenerator, Generator, Grounding, make_generator
-from answer.generators.extractive import extract
+from answer.evidence import Evidence, gather, window
+from answer.generators import Generator, make_generator
 from answer.prompts import (
     CORPUS_COVERS,
     EMPTY_INDEX,
@@ -22,9 +23,10 @@ from answer.prompts import (
     REFUSAL_OFF_TOPIC,
     answer_messages,
     is_refusal_sentence,
+    translate_messages,
 )
+from answer.question import Question, analyse
 from answer.relevance import is_injection, retrieval_found_something
-from answer.text import detect_language
 from answer.types import (
     AnswerEvent,
     AnswerResult,
@@ -46,8 +48,8 @@ PROMPT_PASSAGES = 4
 CONTEXT_CHARS = 1500
 FIRST_PASSAGE_CHARS = 600
 OTHER_PASSAGE_CHARS = 380
-# Weighted share of the question's terms a sentence must hold to overrule a model refusal.
-STRONG_COVERAGE = 0.5  # seed questions: answerable 0.51-1.0, "annual budget" 0.33
+TRANSLATIONS_CACHED = 2048  # French rewrites of English questions kept in memory
+_UNSET = object()
 
 
 class AnswerEngine:
@@ -58,19 +60,24 @@ class AnswerEngine:
     """
 
     def __init__(
-        self, settings: Settings, index: IndexService, generator: Generator | None = None
+        self, settings: Settings, index: IndexService, generator: Generator | None | object = _UNSET
     ) -> None:
         self.settings = settings
         self.index = index
         self._generator = generator
-        self._extractive = ExtractiveGenerator()
+        self._translations: OrderedDict[str, str] = OrderedDict()
 
     @property
-    def generator(self) -> Generator:
-        """The generator in use (created on first use: loading a model takes seconds)."""
-        if self._generator is None:
+    def generator(self) -> Generator | None:
+        """The language model in use, None when answers are quoted (``extractive``);
+        created on first use: loading a model takes seconds."""
+        if self._generator is _UNSET:
             self._generator = make_generator(self.settings)
-        return self._generator
+        return self._generator  # type: ignore[return-value]
+
+    @property
+    def generator_name(self) -> str:
+        return self.generator.name if self.generator is not None else fallback.NAME
 
     def ask(self, question: str, history: list[Message] | None = None) -> AnswerResult:
         """The full checked answer."""
@@ -99,122 +106,136 @@ class AnswerEngine:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def _run(self, question: str, history: list[Message]) -> Iterator[StreamEvent]:
+    def _run(self, text: str, history: list[Message]) -> Iterator[StreamEvent]:
         t0 = time.perf_counter()
-        language = detect_language(question)
+        asked = analyse(text)
+        language = asked.language
         timings: dict[str, float] = {}
 
         def ms() -> float:
             return round((time.perf_counter() - t0) * 1000, 1)
 
-        def refusal(text: str, query: str, generator: str = "") -> Iterator[StreamEvent]:
+        def refusal(reply: str, query: str) -> Iterator[StreamEvent]:
             timings.setdefault("retrieval", ms())
             timings.setdefault("first_token", ms())
             yield SourcesEvent([])
-            yield TokenEvent(text)
+            yield TokenEvent(reply)
             timings["total"] = ms()
             yield AnswerEvent(
-                AnswerResult(question, text, False, language, [], dict(timings), generator, query)
+                AnswerResult(
+                    text, reply, False, language, [], dict(timings), self.generator_name, query
+                )
             )
 
-        if is_injection(question):
-            yield from refusal(REFUSAL_INJECTION[language], question)
+        if is_injection(text):
+            yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
         generator = self.generator
-        condensed = condense(question, history, generator)
+        condensed = condense(text, history, generator)
         if condensed.by_model:
             timings["condense"] = ms()
-        query = condensed.question
-        passages = self.index.search(query, self.settings.top_k)
+        question = analyse(condensed.question, language)
+        if language == "en" and generator is not None:
+            question = question.with_french(self._french(question.text, generator))
+            timings["translate"] = ms()
+        query = question.text
+        passages = self.index.search(question.match_text, self.settings.top_k)
         timings["retrieval"] = ms()
         if not passages and not self._titles():
-            yield from refusal(EMPTY_INDEX[language], query, generator.name)
+            yield from refusal(EMPTY_INDEX[language], query)
             return
-        if not retrieval_found_something(self.settings, query, language, passages):
-            yield from refusal(self._off_topic(language), query, generator.name)
+        if not retrieval_found_something(self.settings, question, passages):
+            yield from refusal(self._off_topic(language), query)
             return
 
         citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-        citations = citations[:PROMPT_PASSAGES] if generator.uses_llm else citations
+        citations = citations[:PROMPT_PASSAGES] if generator is not None else citations
+        evidence = gather(question, citations)
         yield SourcesEvent(citations)
 
-        grounding = Grounding(query, citations, language)
-        pieces: list[str] = []
-        used = generator.name
-        try:
-            with closing(
-                generator.stream(self._messages(query, citations, language), grounding=grounding)
-            ) as tokens:
-                for piece in tokens:
-                    if not pieces:
-                        timings["first_token"] = ms()
-                    pieces.append(piece)
-                    yield TokenEvent(piece)
-        except GeneratorUnavailable as err:
-            log.warning("%s generator failed (%s); answering extractively", generator.name, err)
-            used = self._extractive.name
-            pieces = list(self._extractive.stream([], grounding=grounding))
-            timings.setdefault("first_token", ms())
-            # The streamed text is replaced by the final answer; mark the switch.
-            yield TokenEvent("\n\n" + "".join(pieces))
+        used = generator.name if generator is not None else fallback.NAME
+        result: AnswerResult | None = None
+        if generator is not None:
+            pieces: list[str] = []
+            try:
+                messages = self._messages(question, evidence, citations)
+                with closing(generator.stream(messages)) as tokens:
+                    for piece in tokens:
+                        if not pieces:
+                            timings["first_token"] = ms()
+                        pieces.append(piece)
+                        yield TokenEvent(piece)
+                result = self._checked("".join(pieces), question, citations)
+            except GeneratorUnavailable as err:
+                log.warning("%s generator failed (%s); quoting the passages", used, err)
         timings.setdefault("first_token", ms())
-
-        result = self._checked("".join(pieces), question, citations, language)
-        unanswered = not result.answerable or misses_asked_count(query, result.answer, citations)
-        if unanswered and used != self._extractive.name:
-            # Small models refuse too readily, write claims the checker removes, or give a
-            # true count of something else than what was asked: when a sentence of the
-            # passages clearly answers (strong term coverage), quote it.
-            quoted = self._strong_extract(grounding)
-            if quoted:
-                log.info("model answer refused or unsupported; quoting the passages")
-                result, used = self._checked(quoted, question, citations, language), "extractive"
+        if result is None or not result.answerable or not answers_asked(
+            question, result.answer, evidence, citations
+        ):
+            # No model, a failed model, a refusal, claims the checker removed, or an answer
+            # without the asked value (a true count of something else, a name that is not
+            # the one asked for): quote the passages that answer, or say what is not given.
+            if result is not None:
+                log.info("model answer refused or not answering; quoting the passages")
+            reply = fallback.answer(evidence, question)
+            quoted = self._checked(reply.text, question, citations)
+            if not reply.answerable:
+                quoted.answerable = False
+            # the streamed text (if any) is replaced by the final answer; mark the switch
+            yield TokenEvent(("\n\n" if generator is not None else "") + quoted.answer)
+            result, used = quoted, fallback.NAME
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query
         yield AnswerEvent(result)
 
-    def _strong_extract(self, grounding: Grounding) -> str | None:
-        """An extractive answer if some sentence covers most of the question, else None."""
-        evidence = gather(grounding.question, grounding.citations, grounding.language)
-        best = evidence.best()
-        if best is None or not evidence.same_language or best.coverage < STRONG_COVERAGE:
+    def _french(self, question: str, generator: Generator) -> str | None:
+        """The French rewrite of an English question, asked of the model once and cached:
+        the lexical rankings and the evidence scorer then match the French documents."""
+        if question in self._translations:
+            self._translations.move_to_end(question)
+            return self._translations[question]
+        try:
+            raw = "".join(generator.stream(translate_messages(question), max_tokens=60))
+        except GeneratorUnavailable as err:
+            log.warning("could not translate the question: %s", err)
             return None
-        return extract(evidence, grounding.language)
+        line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
+        french = line.strip(" \"'«»") or None
+        self._translations[question] = french  # type: ignore[assignment]
+        if len(self._translations) > TRANSLATIONS_CACHED:
+            self._translations.popitem(last=False)
+        return french
 
-    def _messages(self, question: str, citations: list[Citation], language: Language):
+    def _messages(self, question: Question, evidence: Evidence, citations: list[Citation]):
         """The prompt: the question and each passage cut to its best sentences."""
-        evidence = gather(question, citations, language)
         blocks = []
         left = CONTEXT_CHARS
         for c in citations:
             budget = min(FIRST_PASSAGE_CHARS if c.n == 1 else OTHER_PASSAGE_CHARS, left)
             if budget < 120:
                 break
-            text = window(evidence, c, budget)
-            left -= len(text)
-            blocks.append((c.n, c.title, text))
-        return answer_messages(question, blocks, language)
+            passage = window(evidence, c, budget)
+            left -= len(passage)
+            blocks.append((c.n, c.title, passage))
+        return answer_messages(question.text, blocks, question.language)
 
-    def _checked(
-        self, raw: str, question: str, citations: list[Citation], language: Language
-    ) -> AnswerResult:
+    def _checked(self, raw: str, question: Question, citations: list[Citation]) -> AnswerResult:
         """The answer after the citation checker, or a refusal when nothing is supported."""
-        from answer.citations import check_answer
-
+        language = question.language
         text = raw.strip()
         if not text or is_refusal_sentence(text):
-            return AnswerResult(question, self._not_found(language), False, language, [])
-        check = check_answer(text, citations, language, question)
+            return AnswerResult(question.text, self._not_found(language), False, language, [])
+        check = check_answer(text, citations, language, question.text)
         if not check.answerable or not check.cited:
-            return AnswerResult(question, self._not_found(language), False, language, [])
+            return AnswerResult(question.text, self._not_found(language), False, language, [])
         cited = [
             replace(c, evidence=supporting_span(check.answer, c.n, c.text))
             for c in citations
             if c.n in set(check.cited)
         ]
-        return AnswerResult(question, check.answer, True, language, cited)
+        return AnswerResult(question.text, check.answer, True, language, cited)
 
     def _not_found(self, language: Language) -> str:
         return f"{NOT_IN_DOCUMENTS[language]} {self._corpus_summary(language)}".strip()

@@ -12,17 +12,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from answer.text import content_terms, detect_language, fold, sentences, squash_spaces, term_keys
-from answer.types import Citation, Language
+from answer.question import Question
+from answer.types import Citation
+from ingest.text import content_terms, detect_language, fold, sentences, squash_spaces, stems
 
 _LABEL_WORDS = 7  # a line this short is a heading or a label, not a sentence
-# "How many / how much / when" questions are answered by sentences holding a number.
-_ASKS_NUMBER = re.compile(
-    r"\b(?:combien|quand|how (?:many|much)|when|what year|quel(?:le)?s? (?:est |sont )?"
-    r"(?:le |la |l')?(?:montant|nombre|somme|budget|année|date|chiffre|part|pourcentage))",
-    re.IGNORECASE,
-)
-NUMBER_BONUS = 0.15
+NUMBER_BONUS = 0.15  # questions asking for an amount, a count or a date prefer numbers
 
 
 @dataclass
@@ -34,6 +29,7 @@ class Sentence:
     text: str
     coverage: float  # weighted share of the question's terms it contains, 0..1
     score: float  # coverage plus a small bonus for better-ranked passages
+    subject: float = 0.0  # share of the question's subject terms in it (its passage: half)
 
 
 @dataclass
@@ -81,7 +77,7 @@ def _keys(word: str) -> frozenset[str]:
     """Stems of ``word``, plus its first 6 letters when long: a root shared across
     languages (director ~ directrice, programme ~ program), plus the kind of value it
     asks for (phone, web site, e-mail)."""
-    keys = term_keys(word)
+    keys = stems(word)
     if len(word) >= 6:
         keys = keys | {"~" + fold(word)[:6]}
     kinds = {kind for kind, names in _KIND_WORDS.items() if fold(word) in names}
@@ -93,7 +89,7 @@ def _value_kinds(sentence: str) -> set[str]:
     return {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(sentence)}
 
 
-def gather(question: str, citations: list[Citation], language: Language) -> Evidence:
+def gather(question: Question, citations: list[Citation]) -> Evidence:
     """Score every sentence of ``citations`` against ``question``.
 
     A question word weighs more when few sentences contain it (inverse document
@@ -101,13 +97,14 @@ def gather(question: str, citations: list[Citation], language: Language) -> Evid
     question about something absent ("the annual budget") gets a low coverage even
     when its other words ("Mission Bassin Minier") are everywhere.
     """
-    q_words = content_terms(question)
+    q_words = content_terms(question.match_text)
+    language = question.language
     raw: list[tuple[int, int, str, set[str]]] = []
     langs = []
     for c in citations:
         text = c.text
         langs.append(detect_language(text[:600]))
-        for i, (s, e) in enumerate(sentences(text, language)):
+        for i, (s, e) in enumerate(sentences(text)):
             sent = squash_spaces(text[s:e])
             if len(sent) < 3:
                 continue
@@ -125,19 +122,26 @@ def gather(question: str, citations: list[Citation], language: Language) -> Evid
     n_sent = max(len(raw), 1)
     weights: dict[str, float] = {}
     for w in q_words:
-        df = sum(1 for *_, keys in raw if _keys(w) & keys)
-        weight = math.log((n_sent + 1) / (df + 0.5))
-        if w.isdigit():
-            weight *= 1.5  # a number in the question must be found
-        weights[w] = max(weight, 0.05)
+        weights[w] = _weight(w, raw, n_sent)
     total = sum(weights.values()) or 1.0
-    wants_number = bool(_ASKS_NUMBER.search(question))
+    subject_weights = {w: weights.get(w) or _weight(w, raw, n_sent) for w in question.subject_terms}
+    subject_total = sum(subject_weights.values()) or 1.0
+    passage_keys: dict[int, set[str]] = {}
+    for n, _i, _sent, keys in raw:
+        passage_keys.setdefault(n, set()).update(keys)
+    wants_number = question.asked in ("amount", "count", "date")
     scored = []
     for n, i, sent, keys in raw:
         cov = sum(wt for w, wt in weights.items() if _keys(w) & keys) / total
         bonus = NUMBER_BONUS if wants_number and re.search(r"\d", sent) else 0.0
-        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus))
-    same = not langs or sum(lang == language for lang in langs) * 2 >= len(langs)
+        subject = sum(
+            wt * (1.0 if _keys(w) & keys else 0.5 if _keys(w) & passage_keys[n] else 0.0)
+            for w, wt in subject_weights.items()
+        )
+        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus, subject / subject_total))
+    # a French rewrite of an English question makes the overlap meaningful again
+    same = not langs or question.french is not None
+    same = same or sum(lang == language for lang in langs) * 2 >= len(langs)
     adjacent = {
         a.n: b.n
         for a in citations
@@ -145,6 +149,15 @@ def gather(question: str, citations: list[Citation], language: Language) -> Evid
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
     return Evidence(scored, weights, same, adjacent)
+
+
+def _weight(word: str, raw: list, n_sent: int) -> float:
+    """Inverse sentence frequency of a question word among the passages' sentences."""
+    df = sum(1 for *_, keys in raw if _keys(word) & keys)
+    weight = math.log((n_sent + 1) / (df + 0.5))
+    if word.isdigit():
+        weight *= 1.5  # a number in the question must be found
+    return max(weight, 0.05)
 
 
 def window(evidence: Evidence, citation: Citation, budget: int) -> str:

@@ -81,6 +81,38 @@ EXTRACTIVE_LEAD: dict[Language, str] = {
     "en": "According to the documents: ",
 }
 
+# "The documents do not give X" by what the question asks for: said (answerable: false)
+# when no passage holds a value of that kind about the question's subject.
+NOT_GIVEN: dict[Language, dict[str, str]] = {
+    "fr": {
+        "amount": "Les documents ne donnent pas ce montant.",
+        "count": "Les documents ne donnent pas ce nombre.",
+        "date": "Les documents ne donnent pas cette date.",
+        "who": "Les documents ne donnent pas ce nom.",
+        "place": "Les documents ne donnent pas ce lieu.",
+        "url": "Les documents ne donnent pas cette adresse web.",
+        "email": "Les documents ne donnent pas cette adresse électronique.",
+        "phone": "Les documents ne donnent pas ce numéro de téléphone.",
+        "contact": "Les documents ne donnent pas ce contact.",
+    },
+    "en": {
+        "amount": "The documents do not give this amount.",
+        "count": "The documents do not give this number.",
+        "date": "The documents do not give this date.",
+        "who": "The documents do not give this name.",
+        "place": "The documents do not give this place.",
+        "url": "The documents do not give this web address.",
+        "email": "The documents do not give this e-mail address.",
+        "phone": "The documents do not give this phone number.",
+        "contact": "The documents do not give this contact.",
+    },
+}
+
+NEAREST_FACTS: dict[Language, str] = {
+    "fr": "Le passage le plus proche indique :",
+    "en": "The closest passage says:",
+}
+
 GENERATION_FAILED_NOTE: dict[Language, str] = {
     "fr": "(Réponse extraite directement des documents : le modèle de langue n'a pas pu répondre.)",
     "en": "(Answer extracted from the documents: the language model could not answer.)",
@@ -120,6 +152,16 @@ def condense_messages(question: str, history: list[Message]) -> list[ChatMessage
         "conversation (replace pronouns by what they refer to). Keep its language. "
         "Output only the rewritten question, nothing else.\n\n"
         f"Conversation:\n{turns}\n\nLast question: {question}\n\nRewritten question:"
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def translate_messages(question: str) -> list[ChatMessage]:
+    """Chat messages asking for the French translation of an English ``question``."""
+    user = (
+        "Task: translate this question into French. Keep names, acronyms and numbers as "
+        "they are. Output only the French question, nothing else.\n\n"
+        f"Question: {question}\n\nFrench:"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 

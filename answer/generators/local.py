@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from answer.errors import GeneratorUnavailable
-from answer.generators.base import ChatMessage, Grounding, split_prefill
+from answer.generators.base import ChatMessage, split_prefill
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ class LocalGenerator:
     """Streams chat completions from ``settings.llm_path`` (loaded on first use)."""
 
     name = "local"
-    uses_llm = True
 
     def __init__(self, settings: Settings) -> None:
         import llama_cpp  # noqa: F401  (fail now, not at the first question)
@@ -76,7 +75,6 @@ class LocalGenerator:
         messages: list[ChatMessage],
         *,
         max_tokens: int | None = None,
-        grounding: Grounding | None = None,
     ) -> Iterator[str]:
         """Answer pieces as llama.cpp produces them (greedy-ish: temperature 0.1)."""
         messages, prefill = split_prefill(messages)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 
 from answer.errors import GeneratorUnavailable
-from answer.generators.base import ChatMessage, Grounding, split_prefill
+from answer.generators.base import ChatMessage, split_prefill
 from settings import Settings
 
 
@@ -20,7 +20,6 @@ class OpenAIGenerator:
     """
 
     name = "openai"
-    uses_llm = True
 
     def __init__(self, settings: Settings, *, timeout: float = 120.0) -> None:
         self.url = settings.openai_url.rstrip("/") + "/chat/completions"
@@ -36,7 +35,6 @@ class OpenAIGenerator:
         messages: list[ChatMessage],
         *,
         max_tokens: int | None = None,
-        grounding: Grounding | None = None,
     ) -> Iterator[str]:
         """Answer pieces as the server sends them."""
         # OpenAI-compatible servers differ on continuing an assistant message: the

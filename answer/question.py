@@ -1,0 +1,245 @@
+"""The question, analysed once: language, content terms, what it asks for, names, numbers.
+
+Every later step (condense, relevance gate, evidence scoring, checker, fallback) reads this
+typed object instead of re-tokenising the question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from ingest.text import Language, content_terms, detect_language, fold, stems
+
+Asked = Literal[
+    "amount", "count", "date", "who", "place", "url", "email", "phone", "contact", "list",
+    "reason", "definition", "other",
+]  # fmt: skip
+"""What a question asks for. ``who`` is a person or an organisation; ``contact`` any of
+phone, e-mail, web site or a named contact."""
+
+# Patterns on the folded question, tried in this order; the first that matches decides.
+# Written from the kinds of questions users ask (French and English); their accuracy is
+# measured on the seed dev set (``asks`` labels, evaluation/data/seed-dev.jsonl).
+_ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
+    ("email", re.compile(r"\b(?:e-?mail|courriel|adresse (?:electronique|mail)|mel)\b")),
+    ("phone", re.compile(r"\b(?:telephone|tel|phone|numero(?! de projet)|call|appeler)\b")),
+    ("url", re.compile(r"\b(?:site(?: web| internet)?|website|url|lien|link|web ?page)\b")),
+    ("contact", re.compile(r"\b(?:contact(?:er)?|joindre|reach|get in touch)\b")),
+    (
+        "amount",
+        re.compile(
+            r"\b(?:budget|montant|cout|coute|combien d'(?:argent|euros)|how much|funding|"
+            r"financement|finance[sd]?|subvention|amount|cost|money|argent|euros?|fonds|"
+            r"enveloppe|grant)\b"
+        ),
+    ),
+    ("count", re.compile(r"\b(?:combien|how many|nombre d[e']|number of)\b")),
+    (
+        "date",
+        re.compile(
+            r"\b(?:quand|when|en quelle annee|quelle annee|what year|which year|"
+            r"(?:quelle|what|which) (?:date|period|periode)|depuis quand|since when|"
+            r"date|annee|year|duree|how long|periode|period)\b"
+        ),
+    ),
+    (
+        "place",
+        re.compile(
+            r"(?:^|\b)(?:ou|where|dans quel(?:le)? (?:ville|pays|region|lieu|endroit)|"
+            r"(?:quel(?:le)?|which|what) (?:ville|pays|region|lieu|city|country|region|place)|"
+            r"in which (?:city|country|region|town))\b"
+        ),
+    ),
+    (
+        "reason",
+        re.compile(
+            r"\b(?:pourquoi|why|dans quel but|a quoi (?:sert|servent)|what (?:for|is the purpose)|"
+            r"purpose|objectifs?|but|aim|goal|comment|how (?:does|do|did|is|are|can)|"
+            r"what (?:does|do|did) .{0,40} do)\b"
+        ),
+    ),
+    (
+        "definition",
+        re.compile(
+            r"\b(?:qu'est-ce qu|c'est quoi|que (?:signifie|veut dire)|what (?:is|are|was) "
+            r"(?:a |an |the )?[a-z]|who (?:is|was) [a-z]|qui (?:est|etait) [a-z]|definition)"
+        ),
+    ),
+    (
+        "who",
+        re.compile(
+            r"\b(?:qui|who|quelle? (?:personne|organisation|structure|association|entreprise|"
+            r"organisme|collectivite|institution)|which (?:organisation|organization|"
+            r"institution|body|person|company))\b"
+        ),
+    ),
+    (
+        "list",
+        re.compile(
+            r"\b(?:quel(?:le)?s (?:sont|etaient)|lesquel(?:le)?s|liste|what are the|which are|"
+            r"list|name the|quels|quelles|which \w+s\b)"
+        ),
+    ),
+]
+# "Qui est Christian Chocquet ?" / "Who is X?" asks for a description, not for a name:
+# the name is already given.
+_NAMED_DEFINITION = re.compile(r"^(?:qui|who) (?:est|etait|is|was) ")
+
+# Words that name the asked kind rather than the subject ("le budget de RESCUE": the
+# subject is RESCUE): they do not count in the subject coverage of a sentence.
+_ASKED_WORDS = {
+    fold(w)
+    for w in [
+        "budget",
+        "montant",
+        "coût",
+        "coute",
+        "argent",
+        "euros",
+        "euro",
+        "financement",
+        "financé",
+        "subvention",
+        "amount",
+        "cost",
+        "money",
+        "funding",
+        "much",
+        "many",
+        "combien",
+        "nombre",
+        "number",
+        "date",
+        "année",
+        "year",
+        "quand",
+        "when",
+        "durée",
+        "période",
+        "period",
+        "long",
+        "où",
+        "where",
+        "ville",
+        "pays",
+        "région",
+        "city",
+        "country",
+        "place",
+        "lieu",
+        "site",
+        "web",
+        "internet",
+        "website",
+        "url",
+        "adresse",
+        "address",
+        "lien",
+        "link",
+        "téléphone",
+        "tel",
+        "phone",
+        "numéro",
+        "contact",
+        "contacter",
+        "courriel",
+        "mail",
+        "email",
+        "qui",
+        "who",
+        "nom",
+        "name",
+        "personne",
+        "person",
+        "pourquoi",
+        "why",
+        "but",
+        "objectif",
+        "purpose",
+        "aim",
+        "goal",
+        "quoi",
+        "what",
+        "liste",
+        "list",
+        "sert",
+    ]
+}
+
+_NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w’'-]*[A-Za-zÀ-ÿ0-9]|(?<![\w])[A-Z]{2,}(?![\w])")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question and everything the engine needs to know about it."""
+
+    text: str
+    language: Language
+    asked: Asked
+    terms: tuple[str, ...]  # content words, in order
+    names: tuple[str, ...] = ()  # folded capitalised words and acronyms (not the first word)
+    numbers: tuple[str, ...] = ()
+    french: str | None = None  # French rewrite of an English question (lexical matching)
+
+    @cached_property
+    def stems(self) -> frozenset[str]:
+        """Stems of every content term."""
+        return frozenset(s for t in self.terms for s in stems(t))
+
+    @cached_property
+    def subject_terms(self) -> tuple[str, ...]:
+        """Content terms that name the subject (asked-kind words left out)."""
+        terms = tuple(content_terms(self.match_text))
+        kept = tuple(t for t in terms if fold(t) not in _ASKED_WORDS)
+        return kept or terms
+
+    @property
+    def wants_item(self) -> bool:
+        """True when a right answer must hold a value of the asked kind (a number, a date,
+        a name, an address…): reasons, definitions and lists are judged otherwise."""
+        return self.asked in _ITEM_KINDS
+
+    def with_french(self, french: str) -> Question:
+        """The same question with the French rewrite used for lexical matching."""
+        return Question(
+            self.text, self.language, self.asked, self.terms, self.names, self.numbers, french
+        )
+
+    @property
+    def match_text(self) -> str:
+        """The text lexical matching uses: the question, plus its French rewrite if any."""
+        return f"{self.text} {self.french}" if self.french else self.text
+
+
+_ITEM_KINDS = {"amount", "count", "date", "who", "place", "url", "email", "phone", "contact"}
+
+
+def asked_kind(text: str) -> Asked:
+    """What ``text`` asks for, from French and English question patterns."""
+    folded = fold(text).replace("’", "'")
+    if _NAMED_DEFINITION.match(folded) and _NAME.search(text.split(maxsplit=2)[-1]):
+        return "definition"
+    for kind, pattern in _ASKED_PATTERNS:
+        if pattern.search(folded):
+            return kind
+    return "other"
+
+
+def analyse(text: str, language: Language | None = None) -> Question:
+    """The analysed question (``language`` guessed when not given)."""
+    tokens = list(_NAME.finditer(text))
+    names = tuple(
+        dict.fromkeys(fold(m.group()) for m in tokens if m.start() > 0 and len(m.group()) >= 2)
+    )
+    return Question(
+        text=text,
+        language=language or detect_language(text),
+        asked=asked_kind(text),
+        terms=tuple(content_terms(text)),
+        names=names,
+        numbers=tuple(_NUMBER.findall(text)),
+    )
