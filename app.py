@@ -19,14 +19,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from server.adminauth import AdminAuth
 from server.api import build_router
 from server.errors import install_error_handlers
 from server.loading import ServiceSlot
 from server.pages import build_pages_router
 from server.ratelimit import RateLimiter
 from server.security import OriginGuard, SecurityHeaders
+from server.uploads import UploadGate, build_admin_router
 from settings import Settings, get_settings
 
 if TYPE_CHECKING:  # importing the engine takes seconds: done in the background by _load
@@ -69,20 +73,28 @@ def create_app(
         summary="Questions en français sur vos documents, avec citations vérifiables.",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url="/docs" if settings.api_docs else None,  # Swagger UI comes from a CDN
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.slot = slot
-    app.state.limiter = RateLimiter()
+    app.state.limiter = RateLimiter()  # questions: shared by /api/* and the Gradio chat
+    app.state.admin_auth = AdminAuth(settings.admin_token)
     install_error_handlers(app)
     app.include_router(build_router(settings))
     app.include_router(build_pages_router())
+    app.include_router(
+        build_admin_router(app.state.admin_auth, settings.data_dir / "feedback.sqlite3")
+    )
 
-    # Middleware added last runs first: CORS answers preflights, then the origin guard.
+    # Middleware added last runs first: forwarded headers (trusted proxies only), the Host
+    # check (DNS rebinding), CORS preflights, the origin guard, then the upload gate.
     origins = settings.allowed_origin_list
     app.add_middleware(SecurityHeaders, allowed_origins=origins)
-    app.add_middleware(OriginGuard, allowed_origins=origins, prefixes=("/api/", "/gradio_api/"))
+    app.add_middleware(UploadGate, auth=app.state.admin_auth)
+    app.add_middleware(
+        OriginGuard, allowed_origins=origins, prefixes=("/api/", "/gradio_api/", "/admin/")
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=origins,
@@ -91,6 +103,9 @@ def create_app(
         expose_headers=["Retry-After"],
         max_age=600,
     )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
+    if settings.trusted_proxy_list:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
     if services is not None and mount_ui:
         _mount_ui(app, services)
@@ -119,8 +134,18 @@ def _mount_ui(app: FastAPI, services: Services) -> bool:
         app.router.routes.append(_placeholder_root(loading=False))
         return False
     try:
-        blocks = chat.build_ui(services)
-        gr.mount_gradio_app(app, blocks, path="/", footer_links=[])
+        blocks = chat.build_ui(services, app.state.limiter, app.state.admin_auth)
+        gr.mount_gradio_app(
+            app,
+            blocks,
+            path="/",
+            footer_links=[],
+            max_file_size=services.settings.max_file_bytes,  # the ingest limit, 1 MB = 10^6 B
+        )
+        # Gradio checks that event inputs name files of its upload folder only once
+        # launch() ran; a mounted app never launches, so any server path would be copied
+        # (probe of issue 10). Arm that check: it is what has_launched gates.
+        blocks.has_launched = True
     except Exception:
         log.exception("chat UI failed to build; / redirects to /embed")
         app.router.routes.append(_placeholder_root(loading=False))
@@ -175,13 +200,16 @@ def serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     host = getattr(args, "host", None) or settings.host
     port = getattr(args, "port", None) or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # allowed Host names
     app = create_app(settings=settings)
     shown = f"[{host}]" if ":" in host else host
     print(f"Passerelle : http://{shown}:{port}/  (API /docs · widget /widget.js · /embed)")
     if not settings.allowed_origin_list:
         print("Widget : même origine uniquement (PASSERELLE_ALLOWED_ORIGINS vide).")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # proxy_headers=False: uvicorn would trust X-Forwarded-For from 127.0.0.1;
+        # create_app trusts exactly PASSERELLE_TRUSTED_PROXIES instead.
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
     except SystemExit as exc:  # uvicorn exits when it cannot bind the port
         print(f"Impossible de servir sur {host}:{port} (port occupé ?).", file=sys.stderr)
         return int(exc.code or 1)

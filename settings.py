@@ -84,6 +84,28 @@ class Settings(BaseSettings):
     session_rate_limit_per_minute: int = 10  # per widget session
     max_question_chars: int = 2000
     max_history_messages: int = 20
+    # Security (docs/security.md)
+    allowed_hosts: str = ""  # comma-separated Host names; empty = host, localhost, 127.0.0.1
+    trusted_proxies: str = ""  # comma-separated proxy IPs/networks whose X-Forwarded-For counts
+    api_docs: bool = False  # /docs (Swagger UI loads from a CDN: off for offline use)
+
+    @property
+    def max_file_bytes(self) -> int:
+        """``max_file_mb`` in bytes, 1 MB = 1,000,000 bytes (ingest, uploads, Gradio)."""
+        return int(self.max_file_mb * 1_000_000)
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """Host header values served (DNS-rebinding guard); ``*`` allows any."""
+        listed = [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+        if listed:
+            return listed
+        bound = [] if self.host in ("0.0.0.0", "::", "") else [self.host.strip("[]").lower()]
+        return [*bound, "localhost", "127.0.0.1", "::1"]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def allowed_origin_list(self) -> list[str]:

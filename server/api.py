@@ -22,6 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionError, QuestionTooLong
 from answer.types import AnswerEvent, Message, SourcesEvent, StreamEvent, TokenEvent
 from index.store import StoreUnavailable
+from server.admission import Refused, admit_question
+from server.clients import client_address
 from server.errors import ApiError
 from server.loading import ServiceSlot
 from server.models import (
@@ -31,7 +33,6 @@ from server.models import (
     HealthModel,
     LoadingModel,
 )
-from server.ratelimit import Limit, RateLimiter
 from settings import Settings
 
 log = logging.getLogger("passerelle.server")
@@ -53,53 +54,24 @@ def max_body_bytes(settings: Settings) -> int:
 
 
 def admit(request: Request, body: AskRequest, session_header: str | None) -> list[Message]:
-    """Checks that run before any engine work: rate limits, then sizes. Returns the history."""
-    settings: Settings = request.app.state.settings
-    limiter: RateLimiter = request.app.state.limiter
-    checks = [(Limit("ip", settings.rate_limit_per_minute), _client_ip(request))]
-    session = session_header or body.session
-    if session:
-        checks.append((Limit("session", settings.session_rate_limit_per_minute), session))
-    refused = limiter.hit(checks)
-    if refused is not None:
-        limit, wait = refused
-        who = "cette adresse / this address" if limit.kind == "ip" else "cette conversation"
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"Trop de questions pour {who} ({limit.count} par minute) : réessayez dans "
-            f"{wait} s. / Too many questions; retry in {wait} s.",
-            headers={"Retry-After": str(wait)},
-            retry_after=wait,
+    """Checks that run before any engine work (``server.admission``). Returns the history."""
+    try:
+        admit_question(
+            request.app.state.settings,
+            request.app.state.limiter,
+            body.question,
+            [m.content for m in body.history],
+            client=client_address(request.client),
+            session=session_header or body.session,
         )
-    limit_chars = settings.max_question_chars
-    if len(body.question) > limit_chars:
-        raise _too_long(QuestionTooLong(len(body.question), limit_chars))
-    if not body.question.strip():
-        raise _empty(EmptyQuestion())
-    if len(body.history) > settings.max_history_messages:
+    except Refused as refused:
+        headers = {}
+        if "retry_after" in refused.extra:
+            headers["Retry-After"] = str(refused.extra["retry_after"])
         raise ApiError(
-            413,
-            "history_too_long",
-            f"L'historique compte {len(body.history)} messages ; le maximum est "
-            f"{settings.max_history_messages}. / History too long.",
-            max_messages=settings.max_history_messages,
-        )
-    history_chars = 4 * limit_chars
-    if any(len(m.content) > history_chars for m in body.history):
-        raise ApiError(
-            413,
-            "history_too_long",
-            f"Un message de l'historique dépasse {history_chars} caractères. "
-            "/ A history message is too long.",
-            max_chars=history_chars,
-        )
+            refused.status, refused.code, refused.detail, headers=headers, **refused.extra
+        ) from None
     return [Message(role=m.role, content=m.content) for m in body.history]
-
-
-def _client_ip(request: Request) -> str:
-    # uvicorn rewrites client from X-Forwarded-For only for trusted proxies (--forwarded-allow-ips)
-    return request.client.host if request.client else "unknown"
 
 
 def _too_long(exc: QuestionTooLong) -> ApiError:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from server.admission import check_text
+
+# Text the engine can encode: a lone surrogate ("\ud800") is a 422, not a 500 downstream.
+Text = Annotated[str, AfterValidator(check_text)]
 
 
 class HistoryMessage(BaseModel):
@@ -13,7 +18,7 @@ class HistoryMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str
+    content: Text
 
 
 class AskRequest(BaseModel):
@@ -28,7 +33,7 @@ class AskRequest(BaseModel):
         },
     )
 
-    question: str = Field(description="The question; 413 beyond max_question_chars.")
+    question: Text = Field(description="The question; 413 beyond max_question_chars.")
     history: list[HistoryMessage] = Field(
         default_factory=list, description="Earlier turns; 413 beyond max_history_messages."
     )

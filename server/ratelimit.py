@@ -53,6 +53,18 @@ class RateLimiter:
                     self._window(f"{limit.kind}:{key}", now, limit.window).append(now)
             return None
 
+    def over(self, checks: list[tuple[Limit, str]]) -> tuple[Limit, int] | None:
+        """Like ``hit`` but records nothing: the exceeded limit and the wait, or None."""
+        now = self._clock()
+        with self._lock:
+            for limit, key in checks:
+                if limit.count <= 0:
+                    continue
+                hits = self._window(f"{limit.kind}:{key}", now, limit.window)
+                if len(hits) >= limit.count:
+                    return limit, max(1, math.ceil(hits[0] + limit.window - now))
+            return None
+
     def _window(self, key: str, now: float, window: float) -> deque[float]:
         hits = self._hits.get(key)
         if hits is None:

@@ -85,11 +85,30 @@ class OriginGuard:
         )
 
 
+# The chat UI's Content-Security-Policy. Gradio's page needs inline scripts (its config is
+# an inline <script>) and eval (gr.HTML's js_on_load runs through new Function); what the
+# policy buys is that the page talks to, loads from and is framed by this server only: an
+# image or link smuggled into a document cannot reach another host, offline stays offline.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+    "media-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+)
+# Only when PASSERELLE_API_DOCS=true: FastAPI's Swagger page loads its code from a CDN.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+    "https://fastapi.tiangolo.com; connect-src 'self'; frame-ancestors 'self'"
+)
+
+
 class SecurityHeaders:
-    """ASGI middleware adding ``nosniff``, a referrer policy and framing rules to responses.
+    """ASGI middleware adding ``nosniff``, a referrer policy, a CSP and framing rules.
 
     Only ``/embed`` may be framed, and only by the allowed origins (``'self'`` when none);
-    every other page (chat UI, admin tab) refuses to be framed, against clickjacking.
+    every other page (chat UI, admin tab) refuses to be framed, against clickjacking, and
+    gets ``PAGE_CSP``.
     """
 
     def __init__(self, app: ASGIApp, allowed_origins: list[str]):
@@ -100,11 +119,20 @@ class SecurityHeaders:
             f"img-src 'self' data:; connect-src 'self'; frame-ancestors {ancestors}"
         )
 
+    def csp_for(self, path: str) -> str:
+        path = path.rstrip("/")
+        if path == "/embed":
+            return self.embed_csp
+        if path == "/docs" or path.startswith("/docs/"):
+            return DOCS_CSP
+        return PAGE_CSP
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         embed = scope["path"].rstrip("/") == "/embed"
+        csp = self.csp_for(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -112,9 +140,8 @@ class SecurityHeaders:
                 names = {k.lower() for k, _ in raw}
                 add = [(b"x-content-type-options", b"nosniff")]
                 add.append((b"referrer-policy", b"strict-origin-when-cross-origin"))
-                if embed:
-                    add.append((b"content-security-policy", self.embed_csp.encode()))
-                elif b"x-frame-options" not in names:
+                add.append((b"content-security-policy", csp.encode()))
+                if not embed and b"x-frame-options" not in names:
                     add.append((b"x-frame-options", b"SAMEORIGIN"))
                 raw += [(k, v) for k, v in add if k not in names]
                 message = {**message, "headers": raw}

@@ -1,28 +1,31 @@
 """The admin tab: add or delete documents, re-index, index status, feedback, widget snippet.
 
 Present only when ``PASSERELLE_ADMIN_TOKEN`` is set. Every action checks, on the server,
-the token typed in the tab (constant-time comparison); the UI hiding buttons is never
-what protects anything. Stable API names: ``/admin_status``, ``/admin_upload``,
-``/admin_plan``, ``/admin_reindex``, ``/admin_delete``, ``/admin_export_feedback``,
-``/admin_snippet``.
+the token typed in the tab (``server.adminauth``: constant-time comparison, failures
+throttled per client); the UI hiding buttons is never what protects anything. Document
+text (titles, file names, passages) is shown through ``gr.HTML``, escaped: never as
+Markdown, whose links and images a document title could smuggle in. Stable API names:
+``/admin_status``, ``/admin_upload``, ``/admin_plan``, ``/admin_reindex``, ``/admin_delete``,
+``/admin_export_feedback``, ``/admin_snippet``.
 """
 
 from __future__ import annotations
 
-import hmac
 import html
 import logging
 import re
 import shutil
-import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from index.types import IngestReport
+from ingest.instructions import instruction_spans
+from server.adminauth import AdminAuth, AdminDenied, token_ok
+from server.clients import request_address
 from server.services import Services
 from ui.feedback import FeedbackStore
 
@@ -38,15 +41,22 @@ SAFE_NAME_RE = re.compile(r"^[^\W_][\w .()\-]{0,150}$")
 _INGEST_LOCKS: dict[int, threading.Lock] = {}
 
 
+__all__ = ["AdminError", "AdminHandlers", "build_admin_tab", "check_upload_name", "token_ok"]
+
+# Sets the admin session cookie when the token is typed, so that the file picker's uploads
+# (sent by the browser before any button is clicked) pass ``server.uploads.UploadGate``.
+SESSION_JS = """(token) => {
+  if (token) fetch('admin/session', {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json'}, body: JSON.stringify({token: token})});
+  return [];
+}"""
+
+
 class AdminError(gr.Error):
-    """An admin action refused; the message is shown to the user as is."""
+    """An admin action refused; the message is shown to the user as is (no traceback)."""
 
-
-def token_ok(expected: str | None, given: str | None) -> bool:
-    """True when ``given`` is the admin token (constant time; never without a token set)."""
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+    def __init__(self, message: str) -> None:
+        super().__init__(message, print_exception=False)
 
 
 def check_upload_name(name: str) -> str:
@@ -63,44 +73,54 @@ def check_upload_name(name: str) -> str:
     return name
 
 
-def _md(text: str) -> str:
-    """Text safe inside Markdown: HTML escaped, table pipes and emphasis neutralised."""
-    return html.escape(text).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+def _esc(text: object) -> str:
+    """Document-derived text as inert HTML text (no tag, no Markdown: gr.HTML shows it)."""
+    return html.escape(str(text), quote=True)
 
 
-def report_markdown(report: IngestReport, *, done: bool) -> str:
+def _items(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def report_html(report: IngestReport, *, done: bool) -> str:
     """The re-index plan (dry run) or what the run did, as +new / ~changed / −removed."""
-    title = "### Ré-indexation terminée" if done else "### Plan de ré-indexation"
-    lines = [title]
+    title = "Ré-indexation terminée" if done else "Plan de ré-indexation"
+    rows = []
     for sign, label, items in (
         ("+", "nouveaux", report.added),
         ("~", "modifiés", report.updated),
         ("−", "supprimés", report.removed),
     ):
-        lines.append(f"- **{sign} {len(items)} {label}**")
-        lines.extend(f"    - {sign} {_md(item)}" for item in items)
-    lines.append(f"- {len(report.unchanged)} inchangés")
-    for failure in report.failed:
-        lines.append(f"- ⚠ échec : {_md(failure.path)} — {_md(failure.error)}")
+        inner = _items([f"{sign} {_esc(item)}" for item in items]) if items else ""
+        rows.append(f"<strong>{sign} {len(items)} {label}</strong>{inner}")
+    rows.append(f"{len(report.unchanged)} inchangés")
+    rows += [f"⚠ échec : {_esc(f.path)} — {_esc(f.error)}" for f in report.failed]
+    out = f"<h3>{title}</h3>{_items(rows)}"
     if done:
-        lines.append(f"\n{report.chunks} passages dans l'index · {report.seconds:.1f} s")
+        out += f"<p>{report.chunks} passages dans l'index · {report.seconds:.1f} s</p>"
     elif not (report.added or report.updated or report.removed):
-        lines.append("\nL'index est à jour : rien à faire.")
-    return "\n".join(lines)
+        out += "<p>L'index est à jour : rien à faire.</p>"
+    return out
 
 
 class AdminHandlers:
     """The Python side of every admin action; each one starts by checking the token."""
 
-    def __init__(self, services: Services, feedback: FeedbackStore) -> None:
+    def __init__(
+        self, services: Services, feedback: FeedbackStore, auth: AdminAuth | None = None
+    ) -> None:
         self.settings = services.settings
         self.index = services.index
         self.feedback = feedback
+        self.auth = auth or AdminAuth(self.settings.admin_token)
         self.ingest_lock = _INGEST_LOCKS.setdefault(id(self.index), threading.Lock())
 
-    def check(self, token: str | None) -> None:
-        if not token_ok(self.settings.admin_token, token):
-            raise AdminError("Jeton d'administration invalide.")
+    def check(self, token: str | None, request: gr.Request | None = None) -> None:
+        """The token, checked and throttled per client (``server.adminauth``)."""
+        try:
+            self.auth.verify(token, request_address(request))
+        except AdminDenied as exc:
+            raise AdminError(str(exc)) from None
 
     @property
     def corpus_dir(self) -> Path:
@@ -117,56 +137,94 @@ class AdminHandlers:
             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
         )
 
-    def status(self, token: str) -> tuple[str, dict]:
-        """(Markdown summary of the index, picker of deletable documents)."""
-        self.check(token)
+    def status(self, token: str, request: gr.Request | None = None) -> tuple[str, dict]:
+        """(HTML summary of the index and flagged sentences, picker of deletable documents)."""
+        self.check(token, request)
         st = self.index.status()
         docs = self.index.documents()
-        lines = [
-            "### État de l'index",
-            f"- **{st.get('documents', len(docs))}** documents, "
-            f"**{st.get('chunks', '?')}** passages",
-            f"- Modèle d'embeddings : `{_md(str(st.get('embedding_model', '?')))}`",
-            f"- Collection : `{_md(str(st.get('collection', '?')))}` "
-            f"· stockage : `{_md(str(st.get('store', '?')))}`",
-            "",
-            "| Document | Fichier | Passages |",
-            "| --- | --- | --- |",
-        ]
-        for d in docs:
-            title = _md(str(d.get("title") or d["source"]))
-            lines.append(f"| {title} | {_md(d['source'])} | {d.get('chunks', '')} |")
-        return "\n".join(lines), gr.update(choices=self.corpus_files(), value=None)
+        rows = "".join(
+            f"<tr><td>{_esc(d.get('title') or d['source'])}</td><td>{_esc(d['source'])}</td>"
+            f"<td>{_esc(d.get('chunks', ''))}</td></tr>"
+            for d in docs
+        )
+        out = (
+            "<h3>État de l'index</h3><ul>"
+            f"<li><strong>{_esc(st.get('documents', len(docs)))}</strong> documents, "
+            f"<strong>{_esc(st.get('chunks', '?'))}</strong> passages</li>"
+            f"<li>Modèle d'embeddings : <code>{_esc(st.get('embedding_model', '?'))}</code></li>"
+            f"<li>Collection : <code>{_esc(st.get('collection', '?'))}</code> · stockage : "
+            f"<code>{_esc(st.get('store', '?'))}</code></li></ul>"
+            "<table><thead><tr><th>Document</th><th>Fichier</th><th>Passages</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+        return out + self.flagged_html(docs), gr.update(choices=self.corpus_files(), value=None)
 
-    def upload(self, token: str, files: list[str] | None) -> tuple[str, dict]:
-        """Copy uploaded files into the corpus folder (index with « Lancer la ré-indexation »)."""
-        self.check(token)
+    def flagged_html(self, docs: list[dict]) -> str:
+        """Sentences addressed to the assistant (``ingest.instructions``), per document.
+
+        They stay in the index and findable; the answer engine keeps them out of prompts
+        and quotes. Listed here so that an admin can check and fix the source.
+        """
+        found = []
+        for d in docs:
+            text = self.index.document_text(d["source"]) or ""
+            for start, end in instruction_spans(text):
+                found.append(
+                    f"<strong>{_esc(d.get('title') or d['source'])}</strong> "
+                    f"(caractères {start}–{end}) : « {_esc(text[start:end])} »"
+                )
+        if not found:
+            return "<p>Aucune phrase adressée à l'assistant n'a été repérée.</p>"
+        return (
+            "<h3>Phrases adressées à l'assistant (injection possible)</h3>"
+            "<p>Elles ne sont ni citées ni données au modèle comme consignes.</p>" + _items(found)
+        )
+
+    def upload(
+        self, token: str, files: list[str] | None, request: gr.Request | None = None
+    ) -> tuple[str, dict]:
+        """Copy uploaded files into the corpus folder (index with « Lancer la ré-indexation »).
+
+        Only files this server received through its (admin-gated) upload route are taken:
+        Gradio refuses any other path before this runs (``app.py`` arms its check), and
+        this handler checks the token before it reads, sizes or copies anything.
+        """
+        self.check(token, request)
         if not files:
             raise AdminError("Aucun fichier reçu.")
-        limit = self.settings.max_file_mb * 1024 * 1024
-        checked: list[tuple[Path, str]] = []
-        for f in files:
-            src = Path(f)
-            name = check_upload_name(src.name)
-            if src.stat().st_size > limit:
-                raise AdminError(
-                    f"{name} dépasse la taille maximale ({self.settings.max_file_mb:g} Mo)."
-                )
-            checked.append((src, name))
-        self.corpus_dir.mkdir(parents=True, exist_ok=True)
-        lines = ["### Fichiers ajoutés au corpus"]
-        for src, name in checked:
-            target = self.corpus_dir / name
-            verb = "remplacé" if target.exists() else "ajouté"
-            shutil.copyfile(src, target)
-            lines.append(f"- {_md(name)} ({verb})")
-        lines.append("\nCliquez sur « Lancer la ré-indexation » pour les rendre consultables.")
-        return "\n".join(lines), gr.update(choices=self.corpus_files(), value=None)
+        uploads = Path(get_upload_folder()).resolve()
+        try:
+            checked = [self._checked_upload(Path(f), uploads) for f in files]
+            self.corpus_dir.mkdir(parents=True, exist_ok=True)
+            lines = []
+            for src, name in checked:
+                target = self.corpus_dir / name
+                verb = "remplacé" if target.exists() else "ajouté"
+                shutil.copyfile(src, target)
+                lines.append(f"{_esc(name)} ({verb})")
+        finally:
+            for f in files:
+                _discard_upload(Path(f), uploads)
+        return (
+            f"<h3>Fichiers ajoutés au corpus</h3>{_items(lines)}"
+            "<p>Cliquez sur « Lancer la ré-indexation » pour les rendre consultables.</p>",
+            gr.update(choices=self.corpus_files(), value=None),
+        )
 
-    def plan(self, token: str) -> str:
+    def _checked_upload(self, src: Path, uploads: Path) -> tuple[Path, str]:
+        if not src.resolve().is_relative_to(uploads):
+            raise AdminError("Fichier refusé : il n'a pas été envoyé par ce navigateur.")
+        name = check_upload_name(src.name)
+        if src.stat().st_size > self.settings.max_file_bytes:
+            raise AdminError(
+                f"{name} dépasse la taille maximale ({self.settings.max_file_mb:g} Mo)."
+            )
+        return src, name
+
+    def plan(self, token: str, request: gr.Request | None = None) -> str:
         """What a re-index would do, changing nothing."""
-        self.check(token)
-        return report_markdown(self.index.ingest(dry_run=True), done=False)
+        self.check(token, request)
+        return report_html(self.index.ingest(dry_run=True), done=False)
 
     def run_ingest(self, progress: gr.Progress | None = None) -> IngestReport:
         """Ingest in a worker thread, reporting elapsed time, so chat answers meanwhile.
@@ -208,20 +266,26 @@ class AdminHandlers:
         finally:
             self.ingest_lock.release()
 
-    def reindex(self, token: str, progress: gr.Progress = gr.Progress()) -> tuple[str, dict]:  # noqa: B008
+    def reindex(
+        self,
+        token: str,
+        request: gr.Request | None = None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, dict]:
         """Mirror the corpus folder into the index."""
-        self.check(token)
+        self.check(token, request)
         report = self.run_ingest(progress)
-        return report_markdown(report, done=True), gr.update(choices=self.corpus_files())
+        return report_html(report, done=True), gr.update(choices=self.corpus_files())
 
     def delete(
         self,
         token: str,
         source: str | None,
+        request: gr.Request | None = None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[str, dict]:
         """Remove one document from the corpus folder, then re-index."""
-        self.check(token)
+        self.check(token, request)
         if not source:
             raise AdminError("Choisissez le document à supprimer.")
         root = self.corpus_dir.resolve()
@@ -230,44 +294,63 @@ class AdminHandlers:
             raise AdminError(f"Document inconnu : {source!r}")
         target.unlink()
         report = self.run_ingest(progress)
-        md = f"### {_md(source)} supprimé\n\n" + report_markdown(report, done=True)
-        return md, gr.update(choices=self.corpus_files(), value=None)
+        out = f"<h3>{_esc(source)} supprimé</h3>" + report_html(report, done=True)
+        return out, gr.update(choices=self.corpus_files(), value=None)
 
-    def export_feedback(self, token: str) -> tuple[str, str]:
-        """The ratings as a JSONL file to download."""
-        self.check(token)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path(tempfile.mkdtemp(prefix="passerelle-")) / f"avis-{stamp}.jsonl"
-        n = self.feedback.export_jsonl(path)
-        return str(path), f"{n} avis exportés."
+    def export_feedback(self, token: str, request: gr.Request | None = None) -> str:
+        """A link to the ratings as JSONL, streamed by ``GET /admin/feedback.jsonl``.
 
-    def snippet(self, token: str, request: gr.Request) -> str:
+        The export is never written to a file: a file returned to Gradio would be served
+        to anyone who learns its URL.
+        """
+        self.check(token, request)
+        n = self.feedback.count()
+        return (
+            f'<p>{n} avis. <a href="admin/feedback.jsonl" download="avis.jsonl">'
+            "Télécharger les avis (JSONL)</a></p>"
+        )
+
+    def snippet(self, token: str, request: gr.Request | None = None) -> str:
         """The ``<script>`` tag that adds the widget to a web page, for this server's URL."""
-        self.check(token)
-        base = base_url(request)
-        try:
-            from server.snippet import widget_snippet
-        except ImportError:
-            return f'<script src="{html.escape(base)}/widget.js" defer></script>'
-        return widget_snippet(base)
+        self.check(token, request)
+        from server.snippet import widget_snippet
+
+        return widget_snippet(base_url(request))
+
+
+def _discard_upload(path: Path, uploads: Path) -> None:
+    """Delete an uploaded temp file (and its folder if empty); never outside ``uploads``."""
+    try:
+        path = path.resolve()
+        if path.is_relative_to(uploads) and path.is_file():
+            path.unlink()
+            if path.parent != uploads and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+    except OSError:
+        log.warning("could not delete the uploaded file %s", path)
 
 
 def base_url(request: gr.Request | None) -> str:
-    """This server's public URL as the browser reached it (proxy headers respected)."""
+    """This server's URL as the browser reached it: ``Host`` (checked against
+    ``PASSERELLE_ALLOWED_HOSTS``) and the scheme (from ``X-Forwarded-Proto`` only when the
+    proxy is trusted: ``server/clients.py``)."""
     if request is None:
         return "http://127.0.0.1:7860"
-    headers = request.headers
-    host = headers.get("x-forwarded-host") or headers.get("host") or "127.0.0.1:7860"
-    proto = headers.get("x-forwarded-proto")
-    if not proto:
-        url = getattr(request, "url", None)
-        proto = getattr(url, "scheme", None) or "http"
-    return f"{proto}://{host.split(',')[0].strip()}"
+    host = request.headers.get("host") or "127.0.0.1:7860"
+    url = getattr(request, "url", None)
+    proto = getattr(url, "scheme", None) or "http"
+    return f"{proto}://{host}"
 
 
-def build_admin_tab(services: Services, feedback: FeedbackStore) -> None:
-    """The admin tab, inside the current ``gr.Tabs``."""
-    h = AdminHandlers(services, feedback)
+def build_admin_tab(
+    services: Services, feedback: FeedbackStore, auth: AdminAuth | None = None
+) -> None:
+    """The admin tab, inside the current ``gr.Tabs``.
+
+    Built empty: no document name, title or count is in the page config (``/config``)
+    until an action with the right token fills it.
+    """
+    h = AdminHandlers(services, feedback, auth)
     with gr.Tab("Administration", id="admin"):
         gr.Markdown(
             "Réservé aux administrateurs. Saisissez le jeton d'administration : "
@@ -276,44 +359,45 @@ def build_admin_tab(services: Services, feedback: FeedbackStore) -> None:
         token = gr.Textbox(
             label="Jeton d'administration", type="password", elem_id="psl-admin-token"
         )
+        for event in (token.blur, token.submit):  # the cookie lets the file picker upload
+            event(None, [token], None, js=SESSION_JS, api_visibility="private")
         with gr.Row():
             status_btn = gr.Button("Afficher l'état de l'index")
-        status_md = gr.Markdown()
+        status_md = gr.HTML()
 
         gr.Markdown("### Ajouter des documents")
         files = gr.File(
             label=f"Fichiers ({', '.join(SUPPORTED_SUFFIXES)} ; "
-            f"{services.settings.max_file_mb:g} Mo au plus)",
+            f"{services.settings.max_file_mb:g} Mo au plus, 1 Mo = 1 000 000 octets)",
             file_count="multiple",
             file_types=list(SUPPORTED_SUFFIXES),
             type="filepath",
         )
         upload_btn = gr.Button("Ajouter au corpus")
-        upload_md = gr.Markdown()
+        upload_md = gr.HTML()
 
         gr.Markdown("### Ré-indexer")
         with gr.Row():
             plan_btn = gr.Button("Voir le plan de ré-indexation")
             reindex_btn = gr.Button("Lancer la ré-indexation", variant="primary")
-        plan_md = gr.Markdown()
+        plan_md = gr.HTML()
 
         gr.Markdown("### Supprimer un document")
         with gr.Row(equal_height=True):
             del_pick = gr.Dropdown(
-                choices=h.corpus_files(),
+                choices=[],  # filled by an action with the token: /config lists no file
                 value=None,
                 label="Document du corpus",
                 scale=3,
                 allow_custom_value=True,  # checked by the handler against the corpus folder
             )
             del_btn = gr.Button("Supprimer et ré-indexer", variant="stop", scale=1)
-        del_md = gr.Markdown()
+        del_md = gr.HTML()
 
         gr.Markdown("### Avis des utilisateurs (J'aime / Je n'aime pas)")
         with gr.Row(equal_height=True):
             export_btn = gr.Button("Exporter les avis (JSONL)")
-            export_md = gr.Markdown()
-        export_file = gr.File(label="Fichier exporté", interactive=False)
+            export_md = gr.HTML()
 
         gr.Markdown("### Intégrer le widget sur un site")
         snippet_btn = gr.Button("Afficher le code du widget")
@@ -332,7 +416,5 @@ def build_admin_tab(services: Services, feedback: FeedbackStore) -> None:
         api_name="admin_delete",
         concurrency_id="ingest",
     )
-    export_btn.click(
-        h.export_feedback, [token], [export_file, export_md], api_name="admin_export_feedback"
-    )
+    export_btn.click(h.export_feedback, [token], [export_md], api_name="admin_export_feedback")
     snippet_btn.click(h.snippet, [token], [snippet_code], api_name="admin_snippet")

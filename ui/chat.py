@@ -15,6 +15,10 @@ from typing import Any
 import gradio as gr
 
 from answer.types import AnswerEvent, AnswerResult, Message, SourcesEvent, TokenEvent
+from server.adminauth import AdminAuth
+from server.admission import Refused, admit_question
+from server.clients import request_address
+from server.ratelimit import RateLimiter
 from server.services import Services
 from ui import render
 from ui.examples import example_questions
@@ -38,12 +42,15 @@ def header_html(lang: str) -> str:
 class ChatHandlers:
     """The Python side of every chat event (kept apart from the layout to be testable)."""
 
-    def __init__(self, services: Services, feedback: FeedbackStore) -> None:
+    def __init__(
+        self, services: Services, feedback: FeedbackStore, limiter: RateLimiter | None = None
+    ) -> None:
         self.services = services
         self.settings = services.settings
         self.index = services.index
         self.engine = services.engine
         self.feedback = feedback
+        self.limiter = limiter or RateLimiter()  # app.py passes the API's: one set of limits
 
     # -- helpers -----------------------------------------------------------------------
     def document_text(self, source: str) -> str | None:
@@ -85,7 +92,7 @@ class ChatHandlers:
         """Chatbot messages: for turn ``i``, user at ``2i`` and assistant at ``2i + 1``."""
         out: list[dict[str, str]] = []
         for turn in turns:
-            out.append({"role": "user", "content": render.esc(turn["question"])})
+            out.append({"role": "user", "content": render.text_html(turn["question"])})
             out.append({"role": "assistant", "content": turn["html"]})
         return out
 
@@ -120,8 +127,17 @@ class ChatHandlers:
             turn["html"] = render.format_refusal(result.answer, self.titles(), result.language)
 
     # -- events ------------------------------------------------------------------------
-    def ask(self, question: str, turns: list[Turn] | None, lang: str):
-        """Stream the answer: (chat messages, sources panel, cleared question, turns)."""
+    def ask(
+        self,
+        question: str,
+        turns: list[Turn] | None,
+        lang: str,
+        request: gr.Request | None = None,
+    ):
+        """Stream the answer: (chat messages, sources panel, cleared question, turns).
+
+        The question first passes ``server.admission`` (the API's rate limits, per client
+        address and per Gradio session, and its size and text checks)."""
         turns = list(turns or [])
         question = (question or "").strip()
         if not question:
@@ -138,10 +154,23 @@ class ChatHandlers:
             "html": f'<span class="psl-cursor">{render.esc(t(lang, "thinking"))}</span>',
         }
         turns.append(turn)
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
+        try:
+            admit_question(
+                self.settings,
+                self.limiter,
+                question,
+                [m.content for m in self.history(turns[:-1])],
+                client=request_address(request),
+                session=getattr(request, "session_hash", None),
+            )
+        except Refused as refused:
+            limit = self.settings.max_question_chars
             turn["pending"] = False
-            turn["html"] = render.format_notice(t(lang, "too_long").format(n=limit))
+            turn["html"] = render.format_notice(
+                t(lang, "too_long").format(n=limit)
+                if refused.code == "question_too_long"
+                else refused.detail
+            )
             yield self.messages(turns), self.sources_for(turns, turn_index, lang), "", turns
             return
         yield self.messages(turns), gr.skip(), "", turns
@@ -273,13 +302,24 @@ def example_text(evt: gr.SelectData) -> str:
     return str(value.get("text", "")) if isinstance(value, dict) else str(value)
 
 
-def build_ui(services: Services) -> gr.Blocks:
-    """The whole interface: chat, sources, document viewer and (with a token) admin."""
+def build_ui(
+    services: Services, limiter: RateLimiter | None = None, admin_auth: AdminAuth | None = None
+) -> gr.Blocks:
+    """The whole interface: chat, sources, document viewer and (with a token) admin.
+
+    ``limiter`` and ``admin_auth`` are the app's (``app.py``), so the chat shares the API's
+    rate limits and the admin tab the upload gate's token throttle.
+    """
     lang0 = DEFAULT_LANG
     feedback = FeedbackStore.for_data_dir(services.settings.data_dir)
-    h = ChatHandlers(services, feedback)
+    h = ChatHandlers(services, feedback, limiter)
 
-    with gr.Blocks(title="Passerelle — Mission Bassin Minier", analytics_enabled=False) as demo:
+    with gr.Blocks(
+        title="Passerelle — Mission Bassin Minier",
+        analytics_enabled=False,
+        # uploads nobody used (an admin who picked a file and left): gone within the hour
+        delete_cache=(600, 3600),
+    ) as demo:
         turns = gr.State([])
         with gr.Row(equal_height=True):
             with gr.Column(scale=5):
@@ -301,6 +341,9 @@ def build_ui(services: Services) -> gr.Blocks:
                         height=520,
                         placeholder=t(lang0, "chat_placeholder"),
                         latex_delimiters=[],  # "$" in amounts is not LaTeX
+                        # Messages are our escaped HTML (ui/render.py); as Markdown, a
+                        # document's "[texte](http://ailleurs)" would become a disguised link
+                        render_markdown=False,
                         buttons=["copy"],
                         feedback_options=("Like", "Dislike"),
                         layout="bubble",
@@ -348,7 +391,7 @@ def build_ui(services: Services) -> gr.Blocks:
             if services.settings.admin_token:
                 from ui.admin import build_admin_tab
 
-                build_admin_tab(services, feedback)
+                build_admin_tab(services, feedback, admin_auth)
 
         ask_io: dict[str, Any] = dict(
             fn=h.ask,

@@ -3,7 +3,10 @@
 Every piece of document or answer text is passed through ``html.escape`` before it is
 wrapped in our own markup: documents are untrusted, and a ``<script>`` or
 ``<img onerror>`` inside one must show as text, never run. Gradio's ``gr.HTML`` inserts
-its value as raw HTML, so escaping here is the one line of defence that matters.
+its value as raw HTML, so escaping here is the one line of defence that matters. Nothing
+here is ever read as Markdown (the chatbot runs with ``render_markdown=False``): a
+document's ``[www.site-officiel.fr](http://ailleurs)`` or ``![](http://ailleurs/x.png)``
+stays visible text, its real target in plain sight.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ Citation = dict[str, Any]
 def esc(text: str) -> str:
     """HTML-escaped text (quotes included, so it is safe inside attributes too)."""
     return html.escape(text, quote=True)
+
+
+def text_html(text: str) -> str:
+    """Escaped text for a chat message: line breaks kept as ``<br>``, nothing else markup."""
+    return esc(text).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def cited_numbers(answer: str) -> list[int]:
@@ -51,7 +59,7 @@ def format_answer(answer: str, turn: int, valid: Iterable[int] | None = None) ->
     (see ``ui/static.py``) turns them into "select source n" instead of navigation.
     """
     allowed = set(valid) if valid is not None else None
-    text = esc(answer)
+    text = text_html(answer)
 
     def link(match: re.Match[str]) -> str:
         numbers = [int(p) for p in re.split(r"[,;]", match.group(1))]
@@ -67,7 +75,7 @@ def format_answer(answer: str, turn: int, valid: Iterable[int] | None = None) ->
 
 def format_streaming(partial: str) -> str:
     """The not yet checked answer while tokens arrive, with a typing cursor."""
-    return esc(partial) + ' <span class="psl-cursor">▍</span>'
+    return text_html(partial) + ' <span class="psl-cursor">▍</span>'
 
 
 def format_refusal(answer: str, titles: list[str], lang: str) -> str:
@@ -77,13 +85,13 @@ def format_refusal(answer: str, titles: list[str], lang: str) -> str:
     covers = f"<p>{esc(t(lang, 'refusal_covers'))}</p><ul>{items}</ul>" if missing else ""
     return (
         '<div class="psl-refusal" role="note"><span class="psl-refusal-icon" aria-hidden="true">'
-        f"i</span><div><p>{esc(answer)}</p>{covers}</div></div>"
+        f"i</span><div><p>{text_html(answer)}</p>{covers}</div></div>"
     )
 
 
 def format_notice(message: str) -> str:
     """An error or validation notice shown in place of an answer."""
-    return f'<div class="psl-error">⚠ {esc(message)}</div>'
+    return f'<div class="psl-error">⚠ {text_html(message)}</div>'
 
 
 def _display(text: str) -> str:
