@@ -428,40 +428,62 @@ def write_rtf(path: Path, blocks: list[tuple[str, str]]) -> Path:
 ZIP_BOMB_MB = 300
 
 
-def write_docx_bomb(path: Path, node_mb: int | None = None) -> Path:
+def write_docx_bomb(path: Path, node_mb: int | None = None, total_mb: int = ZIP_BOMB_MB) -> Path:
     """A real .docx whose word/document.xml inflates to ~300 MB (a few hundred KB on disk).
 
     ``node_mb``: split the text into text nodes of that many MB (one paragraph each), the
-    variant that slipped under the XML parser's own limit. Written by streaming, so
-    building it never holds the 300 MB in memory.
+    variant that slipped under the XML parser's own limit.
+    """
+    write_docx(path, [("p", "Modèle.")])
+    return inflate_member(
+        path,
+        "word/document.xml",
+        total_mb,
+        node_mb,
+        head=b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document '
+        b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>',
+        node=(b"<w:p><w:r><w:t>", b"</w:t></w:r></w:p>"),
+        tail=b"</w:body></w:document>",
+    )
+
+
+def inflate_member(
+    path: Path,
+    member: str,
+    total_mb: int,
+    node_mb: int | None = None,
+    head: bytes = b"<?xml version='1.0'?><x>",
+    node: tuple[bytes, bytes] = (b"<t>", b"</t>"),
+    tail: bytes = b"</x>",
+) -> Path:
+    """Rewrite the zip at ``path`` with ``member`` replaced by ``total_mb`` MB of text in
+    nodes of ``node_mb`` MB (one node if None), deflated at level 9 (~1,000 times).
+
+    Streamed, so building a 300 MB bomb never holds it in memory.
     """
     import zipfile
 
-    template = write_docx(path.with_suffix(".template.docx"), [("p", "Modèle.")])
     chunk = b"A" * 1_000_000
-    node = (node_mb or ZIP_BOMB_MB) * len(chunk)
-    with zipfile.ZipFile(template) as source, zipfile.ZipFile(
+    per_node = node_mb or total_mb
+    original = path.with_suffix(path.suffix + ".orig")
+    path.rename(original)
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(
         path, "w", zipfile.ZIP_DEFLATED, compresslevel=9
     ) as target:
+        assert member in source.namelist(), source.namelist()
         for info in source.infolist():
-            if info.filename != "word/document.xml":
+            if info.filename != member:
                 target.writestr(info.filename, source.read(info))
                 continue
-            with target.open("word/document.xml", "w", force_zip64=True) as xml:
-                xml.write(
-                    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document '
-                    b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-                    b"<w:body>"
-                )
-                written = 0
-                while written < ZIP_BOMB_MB * len(chunk):
-                    xml.write(b"<w:p><w:r><w:t>")
-                    for _ in range(node // len(chunk)):
-                        xml.write(chunk)
-                    written += node
-                    xml.write(b"</w:t></w:r></w:p>")
-                xml.write(b"</w:body></w:document>")
-    template.unlink()
+            with target.open(member, "w", force_zip64=True) as stream:
+                stream.write(head)
+                for _ in range(0, total_mb, per_node):
+                    stream.write(node[0])
+                    for _ in range(per_node):
+                        stream.write(chunk)
+                    stream.write(node[1])
+                stream.write(tail)
+    original.unlink()
     return path
 
 
