@@ -56,9 +56,10 @@ def ocr_scanned_pages(path: Path, pages: list[str], options: ocr.OcrOptions) -> 
     if problem is not None:
         if all(_visible(text) == 0 for text in pages):
             if _any_ink(path, todo):
+                pages_word = "page" if len(todo) == 1 else "pages"
                 raise DocumentError(
-                    f"no text found: a scanned PDF ({len(todo)} pages without a text layer) "
-                    f"and {problem}"
+                    f"no text found: a scanned PDF ({len(todo)} {pages_word} without a text "
+                    f"layer) and {problem}"
                 )
             return  # blank pages: the corpus reports "no text found"
         log.warning("%s: %d scanned pages not read: %s", path.name, len(todo), problem)
