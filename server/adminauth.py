@@ -67,6 +67,8 @@ class AdminAuth:
         expected = self.session_value() if cookie else self.token
         if token_ok(expected, given):
             return
+        if not given:  # nothing typed yet: no guess to count
+            raise AdminDenied("Jeton d'administration invalide.")
         refused = self.failures.hit([(FAILURES, client)])
         log.warning("admin credential refused for client %s", client)
         if refused is not None:
