@@ -6,6 +6,7 @@ renders blank is skipped without running Tesseract.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,7 +69,16 @@ def is_blank(image: Image) -> bool:
 
 
 def read_image(image: Image, options: OcrOptions) -> str:
-    """Text Tesseract reads in ``image``, paragraphs separated by blank lines."""
-    import pytesseract
+    """Text Tesseract reads in ``image``, paragraphs separated by blank lines.
 
+    Tesseract runs with one OpenMP thread (pages are read in parallel instead, see
+    ``ingest.formats.pdf``): on 2 busy cores its own threads made a page 2.7 times slower
+    (bench/ocr.py). pytesseract takes no environment argument, so the variable is set for
+    its subprocess only, through the mapping it passes to ``Popen``; setting it in
+    ``os.environ`` would also cap torch's OpenMP threads in this process.
+    """
+    import pytesseract
+    from pytesseract import pytesseract as runner
+
+    runner.environ = {**os.environ, "OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "1")}
     return pytesseract.image_to_string(image, lang=options.languages, config="--psm 3")

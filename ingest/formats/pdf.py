@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ingest import ocr
@@ -14,6 +15,8 @@ log = logging.getLogger(__name__)
 # A page with fewer visible characters than this has no real text layer (a scan may
 # carry a page number or a stamp as text): it is rendered and OCRed if it shows ink.
 MIN_TEXT_CHARS = 20
+# Tesseract subprocesses reading pages at once, one thread each: both cores busy.
+PAGES_IN_PARALLEL = 2
 
 
 def load_pdf(path: Path, options: LoadOptions) -> RawDocument:
@@ -64,17 +67,22 @@ def ocr_scanned_pages(path: Path, pages: list[str], options: ocr.OcrOptions) -> 
             return  # blank pages: the corpus reports "no text found"
         log.warning("%s: %d scanned pages not read: %s", path.name, len(todo), problem)
         return
-    for index in todo:
-        try:
-            image = ocr.render_page(path, index, options.dpi)
-        except Exception as exc:  # pdfium cannot draw this page: keep what pypdf found
-            log.warning("%s: page %d cannot be rendered for OCR (%s)", path.name, index + 1, exc)
-            continue
-        if ocr.is_blank(image):
-            continue
-        text = ocr.read_image(image, options)
-        if _visible(text) > _visible(pages[index]):
-            pages[index] = text
+    for start in range(0, len(todo), PAGES_IN_PARALLEL):
+        images = {}
+        for index in todo[start : start + PAGES_IN_PARALLEL]:  # pdfium: one thread only
+            try:
+                image = ocr.render_page(path, index, options.dpi)
+            except Exception as exc:  # pdfium cannot draw this page: keep what pypdf found
+                log.warning("%s: page %d not rendered for OCR (%s)", path.name, index + 1, exc)
+                continue
+            if not ocr.is_blank(image):
+                images[index] = image
+        with ThreadPoolExecutor(max_workers=PAGES_IN_PARALLEL) as pool:
+            read = {i: pool.submit(ocr.read_image, image, options) for i, image in images.items()}
+        for index, future in read.items():
+            text = future.result()
+            if _visible(text) > _visible(pages[index]):
+                pages[index] = text
 
 
 def _any_ink(path: Path, indexes: list[int]) -> bool:
