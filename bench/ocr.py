@@ -107,7 +107,7 @@ def main() -> None:
         "tesseract": str(pytesseract.get_tesseract_version()),
         "cores": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),
-        "omp_thread_limit": os.environ.get("OMP_THREAD_LIMIT", "unset"),
+        "omp_thread_limit": os.environ.get("OMP_THREAD_LIMIT", "1 (ingest.ocr default)"),
         "runs": runs,
     }
     for r in runs:
