@@ -107,7 +107,7 @@ if [[ "$MODE" == test && ! -x "$CHROMIUM" ]]; then
 fi
 
 # --- 3b. Tesseract OCR (French and English) for scanned PDF pages ---------------------------
-# Debian's tesseract-ocr with its fra and eng data (~40 MB installed); the DejaVu font is
+# Debian's tesseract-ocr with its fra and eng data (~25 MB installed, ~10 s); the DejaVu font is
 # what the OCR tests print their scanned pages with.
 OCR_PACKAGES=()
 if ! { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx fra \
