@@ -6,6 +6,7 @@ ingest reads it: cleaned Documents, chunks with headings and pages, and search.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,23 @@ def test_xlsx_rows_keep_sheet_row_and_column_labels(folder: Path) -> None:
     pieces = chunks(doc, size=200, overlap=0)
     assert heading_of(pieces, "RESCUE") == "Feuille Budget"
     assert heading_of(pieces, "Catherine") == "Feuille Contacts"
+
+
+def test_a_long_sheet_is_cut_between_rows_and_every_chunk_says_where_it_is(folder: Path) -> None:
+    rows = [["Programme", "Montant", "Année"]]
+    rows += [[f"PROJET{i}", f"{i},5 M€", 2000 + i] for i in range(60)]
+    write_xlsx(folder / "long.xlsx", {"Budget": rows})
+    pieces = chunks(documents(folder)["long.xlsx"], size=1000, overlap=150)
+    assert len(pieces) >= 5
+    for piece in pieces:
+        assert piece.metadata["heading"] == "Feuille Budget"
+        lines = [line for line in piece.text.splitlines() if line and line[0] != "#"]
+        for line in lines:  # whole rows only, each with its context
+            assert line == "Feuille Budget — ligne 1 : Programme ; Montant ; Année" or re.fullmatch(
+                r"Feuille Budget — ligne (\d+) : Programme : PROJET\d+ ; Montant : \d+,5 M€ ; "
+                r"Année : 20\d\d",
+                line,
+            ), line
 
 
 def test_ods_rows_keep_context_and_repeated_empty_rows_cost_nothing(folder: Path) -> None:
