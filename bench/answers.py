@@ -4,7 +4,7 @@
         [--split dev|test] [--only seed|piaf|nearmiss|swaps ...] [--limit N]
 
 - ``seed``: ``evaluation/data/seed-<split>.jsonl`` and ``seed-conversations-<split>.jsonl``
-  through the engine over ``corpus/`` (ingested first if the index is empty); with a model
+  through the engine over ``corpus/`` (mirrored into ``bench/cache/seed-index``); with a model
   generator, the seed questions once more with the extractive generator (latency floor);
 - ``piaf``: the fixed 150 PIAF questions of the half (300 in all), through the engine over
   the 96 articles indexed in ``bench/cache/piaf-index``;
@@ -12,6 +12,9 @@
   ``bench/cache/piaf-nearmiss/corpus``, indexed in ``bench/cache/piaf-nearmiss-index``) and
   their controls;
 - ``swaps``: the citation checker on ``evaluation/data/subject-swaps.jsonl``.
+
+``--limit N`` keeps the first N items of each kind (answerable, near-miss, ..., swap,
+paraphrase) of each file: a quick check of the whole table, not a result to report.
 
 Prints each run's table, then the targets table, and writes everything to
 ``bench/results/answers-<generator>-<split>.json``. Progress lines go to stderr. The
@@ -72,19 +75,16 @@ class Bench:
         self.generator_name, self.split, self.limit = generator, split, limit
         self.model = None  # the first engine's generator, reused (one model in memory)
 
-    def engine(self, settings: Settings, corpus: Path | None = None) -> tuple[Any, Any]:
-        """(engine, index) over ``settings``, ``corpus`` mirrored into it first if given."""
+    def engine(self, settings: Settings, corpus: Path) -> tuple[Any, Any]:
+        """(engine, index) over ``settings``, ``corpus`` mirrored into its index first (a
+        no-op when nothing changed)."""
         from server.services import Services
 
         services = Services.load(settings)
-        if corpus is not None:
-            started = time.perf_counter()
-            report = services.index.ingest(corpus)
-            _say(f"indexed {corpus} in {time.perf_counter() - started:.1f} s: "
-                 f"{json.dumps(report.to_dict())[:200]}")  # fmt: skip
-        elif not services.index.status().get("chunks"):
-            _say(f"index empty: ingesting {settings.corpus_dir}")
-            services.index.ingest()
+        started = time.perf_counter()
+        report = services.index.ingest(corpus)
+        _say(f"indexed {corpus} in {time.perf_counter() - started:.1f} s: "
+             f"{json.dumps(report.to_dict())[:200]}")  # fmt: skip
         if self.model is None:
             self.model = services.engine.generator
         return AnswerEngine(settings, services.index, generator=self.model), services.index
@@ -96,13 +96,16 @@ class Bench:
         return report
 
     def seed(self) -> dict[str, Report]:
-        files = [load(f, self.limit, self.split) for f in split_files(SEED_DATA, self.split)]
-        settings = Settings(generator=self.generator_name)
-        engine, index = self.engine(settings)
+        files = [load(f, split=self.split) for f in split_files(SEED_DATA, self.split)]
+        for data in files:
+            data.cases = _limit_by_kind(data.cases, self.limit)
+        settings = Settings(generator=self.generator_name, data_dir=cache_dir("seed-index"))
+        engine, index = self.engine(settings, settings.corpus_dir)
         runs = {"seed": self.run("seed", files, engine, index)}
         if self.generator_name != "extractive":  # the floor the model's latency compares to
             questions = [f for f in files if f.format == "questions"]
-            extractive = AnswerEngine(Settings(generator="extractive"), index)
+            floor = settings.model_copy(update={"generator": "extractive"})
+            extractive = AnswerEngine(floor, index)
             runs["extractive"] = self.run("extractive", questions, extractive, index)
         return runs
 
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     swaps = None
     if "swaps" in args.only:
         if SWAPS.is_file():
-            swaps = evaluate_swaps(SWAPS, args.split, args.limit)
+            swaps = evaluate_swaps(SWAPS, args.split, args.limit, by_kind=True)
             print("\n" + format_swaps(swaps), flush=True)
         else:
             _say(f"no {SWAPS.relative_to(ROOT)}: swaps skipped")

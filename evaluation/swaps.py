@@ -116,9 +116,21 @@ def summarise(rows: list[SwapRow]) -> dict[str, Any]:
     }
 
 
-def evaluate_swaps(path: Path, split: str | None = None, limit: int | None = None) -> dict:
-    """``{"file", "split", "metrics", "rows"}`` for the swap file."""
-    rows = load_swaps(path, split)[: limit if limit is not None else None]
+def evaluate_swaps(
+    path: Path, split: str | None = None, limit: int | None = None, by_kind: bool = False
+) -> dict:
+    """``{"file", "split", "metrics", "rows"}`` for the swap file; ``limit`` keeps the first
+    N rows (of each kind with ``by_kind``)."""
+    rows = load_swaps(path, split)
+    if limit is not None:
+        seen: dict[str, int] = {}
+        kept = []
+        for row in rows:
+            key = str(row.get("kind")) if by_kind else ""
+            if seen.get(key, 0) < limit:
+                seen[key] = seen.get(key, 0) + 1
+                kept.append(row)
+        rows = kept
     scored = score(rows)
     return {
         "file": str(path),

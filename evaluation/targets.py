@@ -74,7 +74,10 @@ def measure(target: Target, reports: dict[str, dict[str, Any]], generator: str) 
         values = [v for v in values if v is not None]
         value = sum(values) if values else None
     else:
-        value = _get(reports.get(target.report) or {}, target.path)
+        report = reports.get(target.report)
+        if report is None and target.report == "extractive" and generator == "extractive":
+            report = reports.get("seed")  # the run itself is the extractive floor
+        value = _get(report or {}, target.path)
     met = None
     if value is not None:
         met = value >= target.bound if target.at_least else value <= target.bound
