@@ -348,7 +348,8 @@ def test_health_reports_the_loaded_index(client: TestClient) -> None:
 
 def test_health_is_503_loading_until_services_are_loaded(index_service: IndexService) -> None:
     app = create_app(settings=index_service.settings, mount_ui=False)
-    loading = TestClient(app, base_url=LOCAL)  # lifespan not entered: the background load never starts
+    # lifespan not entered: the background load never starts
+    loading = TestClient(app, base_url=LOCAL)
     response = loading.get("/api/health")
     assert response.status_code == 503 and response.json()["status"] == "loading"
     ask = loading.post("/api/ask", json={"question": QUESTION})

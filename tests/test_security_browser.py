@@ -109,7 +109,7 @@ def test_admin_tab_shows_titles_as_text_and_lists_the_injected_sentence(
     page.get_by_role("tab", name="Administration").click()
     page.fill("#psl-admin-token input", TOKEN)
     page.get_by_role("button", name="Afficher l'état de l'index").click()
-    page.wait_for_selector("h3:has-text(\"Phrases adressées\"), h3:has-text(\"État de l'index\")")
+    page.wait_for_selector('h3:has-text("Phrases adressées"), h3:has-text("État de l\'index")')
     page.wait_for_timeout(300)
     body = page.inner_text("body")
     assert TITLE in body  # the title as typed, Markdown and all
