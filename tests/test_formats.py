@@ -7,6 +7,7 @@ ingest reads it: cleaned Documents, chunks with headings and pages, and search.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,21 @@ def test_a_long_sheet_is_cut_between_rows_and_every_chunk_says_where_it_is(folde
                 r"Année : 20\d\d",
                 line,
             ), line
+
+
+def test_xlsx_formatted_to_the_last_cell_is_read_in_seconds(folder: Path) -> None:
+    # a style on XFD1048576 makes the sheet's stored dimension 17 billion cells
+    from openpyxl import load_workbook
+
+    path = write_xlsx(folder / "styles.xlsx", {"Budget": [["Programme", "Montant"],
+                                                          ["RESCUE", "1,2 M€"]]})  # fmt: skip
+    book = load_workbook(path)
+    book["Budget"]["XFD1048576"].number_format = "0.00"
+    book.save(path)
+    started = time.perf_counter()
+    doc = documents(folder)["styles.xlsx"]
+    assert time.perf_counter() - started < 15
+    assert doc.text.endswith("Feuille Budget — ligne 2 : Programme : RESCUE ; Montant : 1,2 M€")
 
 
 def test_ods_rows_keep_context_and_repeated_empty_rows_cost_nothing(folder: Path) -> None:

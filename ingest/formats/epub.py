@@ -44,5 +44,5 @@ def load_epub(path: Path, options: LoadOptions) -> RawDocument:
         if text.strip():
             chapters.append(text)
     titles = book.get_metadata("DC", "title")
-    title = (titles[0][0] or "").strip() or None if titles else None
-    return RawDocument(pages=["\n\n".join(chapters)], title=title)
+    title = (titles[0][0] or "").strip() if titles else ""
+    return RawDocument(pages=["\n\n".join(chapters)], title=title or None)

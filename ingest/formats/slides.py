@@ -26,7 +26,7 @@ def _shape_blocks(shapes, title_id: int | None) -> Iterator[str]:
     for shape in shapes:
         if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
             yield from _shape_blocks(shape.shapes, title_id)
-        elif getattr(shape, "has_table", False) and shape.has_table:
+        elif shape.has_table:
             for row in shape.table.rows:
                 cells = [" ".join(cell.text.split()) for cell in row.cells]
                 if any(cells):

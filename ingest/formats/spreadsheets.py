@@ -87,6 +87,10 @@ def load_xlsx(path: Path, options: LoadOptions) -> RawDocument:
     try:
         sheets = []
         for sheet in book.worksheets:
+            # the stored dimension often spans formatted empty cells up to XFD1048576: rows
+            # padded to it would be billions of cells; without it each row is as long as its
+            # cells
+            sheet.reset_dimensions()
             rows = (
                 (number, [cell_text(v) for v in values])
                 for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
