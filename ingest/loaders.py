@@ -34,16 +34,12 @@ class Format:
     zip_kind: str | None = None  # e.g. "Word file": checked by the archive guard first
 
 
-def _text(load: Callable[[Path], RawDocument]) -> Callable[[Path, LoadOptions], RawDocument]:
-    return lambda path, _options: load(path)
-
-
 LOADERS: dict[str, Format] = {
-    ".txt": Format(_text(load_text)),
-    ".md": Format(_text(load_text)),
-    ".markdown": Format(_text(load_text)),
-    ".html": Format(_text(load_html)),
-    ".htm": Format(_text(load_html)),
+    ".txt": Format(load_text),
+    ".md": Format(load_text),
+    ".markdown": Format(load_text),
+    ".html": Format(load_html),
+    ".htm": Format(load_html),
     ".pdf": Format(load_pdf),
     ".docx": Format(load_docx, "Word file"),
     ".pptx": Format(load_pptx, "PowerPoint file"),

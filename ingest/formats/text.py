@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.raw import RawDocument, decode_text
+from ingest.raw import LoadOptions, RawDocument, decode_text
 
 
-def load_text(path: Path) -> RawDocument:
+def load_text(path: Path, options: LoadOptions | None = None) -> RawDocument:
     """Plain text or Markdown; a leading ``# Title`` line gives the title."""
     text = decode_text(path.read_bytes())
     match = re.match(r"\s*#\s+(.+)", text)
@@ -34,7 +34,7 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     return soup.get_text(), title or None
 
 
-def load_html(path: Path) -> RawDocument:
+def load_html(path: Path, options: LoadOptions | None = None) -> RawDocument:
     """HTML through BeautifulSoup: visible text only, headings kept as Markdown headings."""
     text, title = html_to_text(decode_text(path.read_bytes()))
     return RawDocument(pages=[text], title=title)
