@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     chunk_size: int = 1000  # whole paragraphs when they fit (measured on PIAF: bench/retrieval)
     chunk_overlap: int = 150
     max_file_mb: float = 20.0
+    # OS priority of ingest threads (19 lowest: answering comes first; 0: same as answering)
+    ingest_nice: int = 19
     # Zip-based documents (docx, xlsx, pptx, odt, ods, odp, epub), checked before parsing
     max_unzipped_mb: float = 100.0  # total size once decompressed
     max_zip_ratio: float = 200.0  # decompressed / compressed size of any member over 1 MB

@@ -9,10 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.storage.docstore import SimpleDocumentStore
 
 from index.embeddings import make_embedding
 from index.keyword import KeywordIndex, fingerprint
 from index.pipeline import ProgressFn, build_pipeline, load_docstore, make_plan, run_plan
+from index.priority import YieldingEmbedding, run_at_low_priority
 from index.retrieve import build_retriever, query_bundle, to_passages
 from index.store import (
     SENTENCES_SUFFIX,
@@ -46,7 +49,12 @@ class IndexService:
         self._collection = None
         self._sentences = None
         self._keyword: KeywordIndex | None = None
-        self._docstore_mtime: float | None = None
+        self._keyword_stamp: FileStamp = None
+        self._docstore: SimpleDocumentStore | None = None
+        self._docstore_stamp: FileStamp = None
+        # retrievers by (k, fusion), valid for the keyword index and collections they hold
+        self._retrievers: dict[tuple[int, str], BaseRetriever] = {}
+        self._retriever_basis: tuple = ()
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ resources
@@ -107,13 +115,70 @@ class IndexService:
             raise
 
     def keyword_index(self) -> KeywordIndex:
-        """The BM25 index, reloaded when another process changed the index."""
+        """The BM25 index, reloaded when another process changed the index.
+
+        While an ingest of this index runs (here or in another process) the current one
+        is kept: reloading after each of its batches would rebuild BM25 and n-grams over
+        the whole corpus for every search. The ingest's end is noticed at the next search.
+        """
         with self._lock:
-            mtime = _mtime(self.docstore_path)
-            if self._keyword is None or mtime != self._docstore_mtime:
+            stamp = file_stamp(self.docstore_path)
+            if self._keyword is None or (
+                stamp != self._keyword_stamp and not self._ingest_running()
+            ):
                 self._keyword = self._load_keyword()
-                self._docstore_mtime = mtime
+                self._keyword_stamp = stamp
             return self._keyword
+
+    def docstore(self) -> SimpleDocumentStore:
+        """The docstore (read-only use), parsed again only when its file changed."""
+        with self._lock:
+            stamp = file_stamp(self.docstore_path)
+            if self._docstore is None or stamp != self._docstore_stamp:
+                self._docstore = load_docstore(self.docstore_path)
+                self._docstore_stamp = stamp
+            return self._docstore
+
+    def _ingest_running(self) -> bool:
+        """True while any process holds this index's ingest lock."""
+        path = self.settings.index_dir / "ingest.lock"
+        if not path.exists():
+            return False
+        with open(path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    def retriever(self, k: int, fusion: str | None = None) -> BaseRetriever:
+        """The fusion (or single) retriever for ``k`` and ``fusion``, built once.
+
+        Rebuilt only when the keyword index or a collection object changed (an ingest
+        completed, or the store reconnected).
+        """
+        keyword = self.keyword_index()
+        with self._lock:
+            sentences = self.sentence_collection
+            basis = (keyword, self.collection, sentences)
+            if len(basis) != len(self._retriever_basis) or any(
+                a is not b for a, b in zip(basis, self._retriever_basis, strict=True)
+            ):
+                self._retrievers = {}
+                self._retriever_basis = basis
+            key = (k, fusion or self.settings.fusion)
+            if key not in self._retrievers:
+                self._retrievers[key] = build_retriever(
+                    self.settings,
+                    vector_store(self.collection),
+                    self.embed_model,
+                    keyword,
+                    k,
+                    key[1],
+                    vector_store(sentences) if sentences is not None else None,
+                )
+            return self._retrievers[key]
 
     def _load_keyword(self) -> KeywordIndex:
         data = self._call_store(lambda: self.collection.get(include=["documents", "metadatas"]))
@@ -160,15 +225,23 @@ class IndexService:
                 report.chunks = self._call_store(lambda: self.collection.count())
             else:
                 store = self._call_store(self._store)
-                pipeline = build_pipeline(self.settings, self.embed_model, store, docstore)
-                self._call_store(
-                    lambda: run_plan(self.settings, plan, pipeline, self.docstore_path, progress)
+                embed = YieldingEmbedding(self.embed_model)
+                pipeline = build_pipeline(self.settings, embed, store, docstore)
+
+                def apply() -> KeywordIndex | None:
+                    run_plan(self.settings, plan, pipeline, self.docstore_path, progress)
+                    changed = report.added or report.updated or report.removed
+                    return self._load_keyword() if changed else None
+
+                # answering comes first: low OS priority, pauses between embedding batches
+                keyword = self._call_store(
+                    lambda: run_at_low_priority(apply, self.settings.ingest_nice)
                 )
-                if report.added or report.updated or report.removed:
+                if keyword is not None:
                     with self._lock:
-                        self._keyword = self._load_keyword()
-                        self._docstore_mtime = _mtime(self.docstore_path)
-                    report.chunks = len(self._keyword.ids)
+                        self._keyword = keyword
+                        self._keyword_stamp = file_stamp(self.docstore_path)
+                    report.chunks = len(keyword.ids)
                 else:  # nothing changed: the lexical indexes are loaded when first searched
                     report.chunks = self._call_store(lambda: self.collection.count())
         report.seconds = time.perf_counter() - start
@@ -183,30 +256,15 @@ class IndexService:
         if not question:
             return []
         k = k or self.settings.top_k
-        keyword = self.keyword_index()
-        if not keyword.ids:
+        if not self.keyword_index().ids:
             return []
-
-        def retrieve():
-            sentences = self.sentence_collection
-            retriever = build_retriever(
-                self.settings,
-                vector_store(self.collection),
-                self.embed_model,
-                keyword,
-                k,
-                fusion,
-                vector_store(sentences) if sentences is not None else None,
-            )
-            return retriever.retrieve(bundle)
-
         bundle = query_bundle(question, self.embed_model)
-        results = self._call_store(retrieve)
+        results = self._call_store(lambda: self.retriever(k, fusion).retrieve(bundle))
         return to_passages(results[:k], bundle.embedding or [], self.collection)
 
     def status(self) -> dict:
         """``{"documents", "chunks", "sentences", "embedding_model", "collection", "store"}``."""
-        docs = load_docstore(self.docstore_path).get_all_document_hashes()
+        docs = self.docstore().get_all_document_hashes()
         return {
             "documents": len(docs),
             "chunks": self._call_store(lambda: self.collection.count()),
@@ -221,7 +279,7 @@ class IndexService:
 
     def documents(self) -> list[dict]:
         """Indexed documents: ``[{"source", "title", "chunks", "hash"}]``."""
-        docstore = load_docstore(self.docstore_path)
+        docstore = self.docstore()
         counts: dict[str, int] = {}
         for meta in self.keyword_index().metadatas:
             counts[meta.get("source", "")] = counts.get(meta.get("source", ""), 0) + 1
@@ -243,15 +301,20 @@ class IndexService:
 
     def document_text(self, source: str) -> str | None:
         """The whole cleaned text of an indexed document (offsets of passages point into it)."""
-        doc = load_docstore(self.docstore_path).get_document(source, raise_error=False)
+        doc = self.docstore().get_document(source, raise_error=False)
         return doc.get_content() if doc is not None else None
 
 
-def _mtime(path: Path) -> float | None:
+FileStamp = tuple[int, int, int] | None
+
+
+def file_stamp(path: Path) -> FileStamp:
+    """(inode, mtime, size) of a file, None when missing: changes with every atomic save."""
     try:
-        return path.stat().st_mtime_ns / 1e9
+        st = path.stat()
     except OSError:
         return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _looks_like_connection_error(exc: Exception) -> bool:
