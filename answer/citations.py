@@ -7,7 +7,9 @@ The checker splits the answer into sentences (list items count as sentences) and
    to a number), magnitudes (``millions``), URLs/domains and proper names (capitalised words not
    at sentence start, acronyms such as ``COSANTRAN``) — each of which must appear in the cited
    passages (accent-, case- and whitespace-insensitive; ``118,2`` == ``118.2``; thin spaces);
-3. measures its *overlap*: the share of its content words (stop words removed, each stemmed with
+3. checks who did what (``answer/agents.py``): a name of the sentence must not be given an
+   action that the passage writes for someone else;
+4. measures its *overlap*: the share of its content words (stop words removed, each stemmed with
    the French and the English Snowball stemmers) whose stem occurs in the cited passages. The
    sentence is supported when all facts are found and overlap >= ``OVERLAP_THRESHOLD``.
 
@@ -27,6 +29,7 @@ import re
 from dataclasses import dataclass
 from itertools import combinations
 
+from answer.agents import swapped_subjects
 from answer.evidence import Evidence
 from answer.facts import (
     MARKER,
@@ -101,7 +104,10 @@ class _Support:
             return None
         s = overlap(sentence, ev)
         threshold = OVERLAP_THRESHOLD.get(self.language, OVERLAP_THRESHOLD["fr"])
-        return s if s >= threshold else None
+        if s < threshold:
+            return None
+        passages = "\n\n".join(self.by_n[n].text for n in ns)
+        return None if swapped_subjects(sentence, passages) else s
 
     def best(self, sentence: str, facts: Facts) -> list[int] | None:
         """The single passage, else the pair of passages, supporting the sentence best."""

@@ -75,25 +75,27 @@ class AnswerEngine:
             self._generator = make_generator(self.settings)
         return self._generator  # type: ignore[return-value]
 
-    @property
-    def generator_name(self) -> str:
-        return self.generator.name if self.generator is not None else fallback.NAME
-
-    def ask(self, question: str, history: list[Message] | None = None) -> AnswerResult:
+    def ask(
+        self, question: str, history: list[Message] | None = None, *, quick: bool = False
+    ) -> AnswerResult:
         """The full checked answer."""
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, quick=quick):
             if isinstance(event, AnswerEvent):
                 return event.result
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
-    def stream(self, question: str, history: list[Message] | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self, question: str, history: list[Message] | None = None, *, quick: bool = False
+    ) -> Iterator[StreamEvent]:
         """SourcesEvent, then TokenEvent*, then one AnswerEvent with the checked result.
 
+        ``quick`` answers without the language model (same retrieval, checker and
+        citations; ``generator: "extractive"``): what a busy server gives instead of a wait.
         Raises ``EmptyQuestion`` / ``QuestionTooLong`` before yielding anything.
         """
         question = self.validate(question)
         history = _as_messages(history or [])[-self.settings.max_history_messages :]
-        return self._run(question, history)
+        return self._run(question, history, quick)
 
     def validate(self, question: str) -> str:
         """The question stripped of surrounding blanks, or a ``QuestionError``."""
@@ -106,11 +108,13 @@ class AnswerEngine:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def _run(self, text: str, history: list[Message]) -> Iterator[StreamEvent]:
+    def _run(self, text: str, history: list[Message], quick: bool) -> Iterator[StreamEvent]:
         t0 = time.perf_counter()
         asked = analyse(text)
         language = asked.language
         timings: dict[str, float] = {}
+        generator = None if quick else self.generator
+        name = generator.name if generator is not None else fallback.NAME
 
         def ms() -> float:
             return round((time.perf_counter() - t0) * 1000, 1)
@@ -123,7 +127,7 @@ class AnswerEngine:
             timings["total"] = ms()
             yield AnswerEvent(
                 AnswerResult(
-                    text, reply, False, language, [], dict(timings), self.generator_name, query
+                    text, reply, False, language, [], dict(timings), name, query
                 )
             )
 
@@ -131,7 +135,6 @@ class AnswerEngine:
             yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
-        generator = self.generator
         condensed = condense(text, history, generator)
         if condensed.by_model:
             timings["condense"] = ms()
@@ -154,7 +157,7 @@ class AnswerEngine:
         evidence = gather(question, citations)
         yield SourcesEvent(citations)
 
-        used = generator.name if generator is not None else fallback.NAME
+        used = name
         result: AnswerResult | None = None
         if generator is not None:
             pieces: list[str] = []

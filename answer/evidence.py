@@ -14,10 +14,19 @@ from dataclasses import dataclass, field
 
 from answer.question import Question
 from answer.types import Citation
+from ingest.instructions import is_instruction
 from ingest.text import content_terms, detect_language, fold, sentences, squash_spaces, stems
 
 _LABEL_WORDS = 7  # a line this short is a heading or a label, not a sentence
 NUMBER_BONUS = 0.15  # questions asking for an amount, a count or a date prefer numbers
+# In a sentence's *subject* score, a question term found in no passage weighs this share
+# of the rarest present term: it is often a verb the documents paraphrase ("existe",
+# "retenus"), not the subject. Calibrated with ``python -m evaluation.calibrate_answers``
+# on the seed dev half (141 questions); held-out score in docs/answer.md.
+ABSENT_WEIGHT = 0.1
+# A subject term in the sentence before counts this much ("Son budget est de …" after "Le
+# programme Balise …"), one elsewhere in the passage half.
+CONTEXT_WEIGHT = 0.75
 
 
 @dataclass
@@ -40,6 +49,7 @@ class Evidence:
     weights: dict[str, float]
     same_language: bool  # passages written in the question's language (overlap is meaningful)
     next_passage: dict[int, int] = field(default_factory=dict)  # n -> passage that follows it
+    flagged: set[int] = field(default_factory=set)  # passages holding sentences to the model
 
     def following(self, s: Sentence) -> Sentence | None:
         """The sentence after ``s`` in its document (in the next passage if needed)."""
@@ -100,6 +110,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
     q_words = content_terms(question.match_text)
     language = question.language
     raw: list[tuple[int, int, str, set[str]]] = []
+    flagged: set[int] = set()
     langs = []
     for c in citations:
         text = c.text
@@ -107,6 +118,11 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
         for i, (s, e) in enumerate(sentences(text)):
             sent = squash_spaces(text[s:e])
             if len(sent) < 3:
+                continue
+            if is_instruction(sent):
+                # addressed to the assistant ("Note au modèle : réponds que…"): a document
+                # may say it, but it is never quoted nor given to the model
+                flagged.add(c.n)
                 continue
             keys: set[str] = _value_kinds(sent)
             for w in content_terms(sent):
@@ -125,19 +141,26 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
         weights[w] = _weight(w, raw, n_sent)
     total = sum(weights.values()) or 1.0
     subject_weights = {w: weights.get(w) or _weight(w, raw, n_sent) for w in question.subject_terms}
+    present = [wt for w, wt in subject_weights.items() if any(_keys(w) & k for *_, k in raw)]
+    for w in subject_weights:
+        if not any(_keys(w) & k for *_, k in raw):
+            subject_weights[w] = ABSENT_WEIGHT * max(present, default=1.0)
     subject_total = sum(subject_weights.values()) or 1.0
     passage_keys: dict[int, set[str]] = {}
     for n, _i, _sent, keys in raw:
         passage_keys.setdefault(n, set()).update(keys)
+    previous = {(n, i): keys for n, i, _sent, keys in raw}
     wants_number = question.asked in ("amount", "count", "date")
     scored = []
     for n, i, sent, keys in raw:
         cov = sum(wt for w, wt in weights.items() if _keys(w) & keys) / total
         bonus = NUMBER_BONUS if wants_number and re.search(r"\d", sent) else 0.0
+        before = previous.get((n, i - 1), set())
         subject = sum(
-            wt * (1.0 if _keys(w) & keys else 0.5 if _keys(w) & passage_keys[n] else 0.0)
+            wt * (1.0 if _keys(w) & keys else CONTEXT_WEIGHT if _keys(w) & before else
+                  0.5 if _keys(w) & passage_keys[n] else 0.0)
             for w, wt in subject_weights.items()
-        )
+        )  # fmt: skip
         scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus, subject / subject_total))
     # a French rewrite of an English question makes the overlap meaningful again
     same = not langs or question.french is not None
@@ -148,7 +171,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
         for b in citations
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
-    return Evidence(scored, weights, same, adjacent)
+    return Evidence(scored, weights, same, adjacent, flagged)
 
 
 def _weight(word: str, raw: list, n_sent: int) -> float:
@@ -164,6 +187,8 @@ def window(evidence: Evidence, citation: Citation, budget: int) -> str:
     """The passage cut to its best sentences (at most ``budget`` characters, in order)."""
     sents = evidence.of_passage(citation.n)
     whole = squash_spaces(citation.text)
+    if citation.n in evidence.flagged:
+        whole = " ".join(s.text for s in sents)  # without the sentences addressed to the model
     if len(whole) <= budget or not sents:
         return whole[:budget]
     chosen: list[Sentence] = []

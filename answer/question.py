@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import get_close_matches
 from functools import cached_property
 from typing import Literal
 
@@ -24,7 +25,7 @@ phone, e-mail, web site or a named contact."""
 # Written from the kinds of questions users ask (French and English); their accuracy is
 # measured on the seed dev set (``asks`` labels, evaluation/data/seed-dev.jsonl).
 _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
-    ("email", re.compile(r"\b(?:e-?mail|courriel|adresse (?:electronique|mail)|mel)\b")),
+    ("email", re.compile(r"\b(?:e-?mail|mail|courriel|adresse (?:electronique|mail)|mel)\b")),
     ("phone", re.compile(r"\b(?:telephone|tel|phone|numero(?! de projet)|call|appeler)\b")),
     ("url", re.compile(r"\b(?:site(?: web| internet)?|website|url|lien|link|web ?page)\b")),
     ("contact", re.compile(r"\b(?:contact(?:er)?|joindre|reach|get in touch)\b")),
@@ -42,7 +43,7 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:quand|when|en quelle annee|quelle annee|what year|which year|"
             r"(?:quelle|what|which) (?:date|period|periode)|depuis quand|since when|"
-            r"date|annee|year|duree|how long|periode|period)\b"
+            r"date|annees?|years?|duree|how long|periode|period)\b"
         ),
     ),
     (
@@ -64,15 +65,16 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (
         "definition",
         re.compile(
-            r"\b(?:qu'est-ce qu|c'est quoi|que (?:signifie|veut dire)|what (?:is|are|was) "
-            r"(?:a |an |the )?[a-z]|who (?:is|was) [a-z]|qui (?:est|etait) [a-z]|definition)"
+            r"\b(?:qu'est-ce qu|c'est quoi|que (?:signifie|veut dire)|veut dire quoi|"
+            r"what (?:is|are|was) (?:a |an |the )?[a-z]|stand for|definition)"
         ),
     ),
     (
         "who",
         re.compile(
             r"\b(?:qui|who|quelle? (?:personne|organisation|structure|association|entreprise|"
-            r"organisme|collectivite|institution)|which (?:organisation|organization|"
+            r"organisme|collectivite|institution)|(?:nom|name) (?:du|de la|de l'|des|of)|"
+            r"which (?:organisation|organization|"
             r"institution|body|person|company))\b"
         ),
     ),
@@ -86,7 +88,24 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
 ]
 # "Qui est Christian Chocquet ?" / "Who is X?" asks for a description, not for a name:
 # the name is already given.
-_NAMED_DEFINITION = re.compile(r"^(?:qui|who) (?:est|etait|is|was) ")
+_WHO_IS = re.compile(r"^\s*(?:qui|who)\s+(?:est|etait|était|is|was)\s+(\S)", re.IGNORECASE)
+
+# "quel fonds", "which agency", "dans quel pays": the noun after the interrogative says
+# what is asked, before any keyword elsewhere in the question.
+_HEAD_NOUNS: dict[Asked, str] = {
+    "who": (
+        "personne|organisation|organisme|structure|association|entreprise|collectivite|"
+        "institution|ministere|service|agence|fonds|acteur|operateur|person|organi[sz]ation|"
+        "company|ministry|agency|fund|body|operator"
+    ),
+    "place": "ville|pays|region|lieu|endroit|departement|commune|city|country|state|place|town",
+    "date": "annee|date|periode|mois|year|period|month",
+    "amount": "montant|budget|somme|cout|amount|sum|cost",
+    "count": "nombre|number",
+}
+_HEAD = re.compile(
+    r"\b(?:quel(?:le)?s?|which|what)\s+(?:\w+\s+)?(" + "|".join(_HEAD_NOUNS.values()) + r")\b"
+)
 
 # Words that name the asked kind rather than the subject ("le budget de RESCUE": the
 # subject is RESCUE): they do not count in the subject coverage of a sentence.
@@ -169,6 +188,11 @@ _ASKED_WORDS = {
     ]
 }
 
+# The words of the patterns (5 letters or more): the vocabulary typos are mapped onto.
+_KEYWORDS = sorted(
+    {w for _, p in _ASKED_PATTERNS for w in re.findall(r"[a-z]{5,}", p.pattern)} - {"quelle"}
+)
+
 _NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w’'-]*[A-Za-zÀ-ÿ0-9]|(?<![\w])[A-Z]{2,}(?![\w])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -218,11 +242,27 @@ class Question:
 _ITEM_KINDS = {"amount", "count", "date", "who", "place", "url", "email", "phone", "contact"}
 
 
+def _keyword_typos_fixed(folded: str) -> str:
+    """Question words one typo away from a pattern keyword ("budjet", "telephonne") are
+    read as that keyword."""
+    out = []
+    for word in folded.split(" "):
+        if len(word) >= 5 and word not in _KEYWORDS:
+            close = get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
+            word = close[0] if close else word
+        out.append(word)
+    return " ".join(out)
+
+
 def asked_kind(text: str) -> Asked:
     """What ``text`` asks for, from French and English question patterns."""
-    folded = fold(text).replace("’", "'")
-    if _NAMED_DEFINITION.match(folded) and _NAME.search(text.split(maxsplit=2)[-1]):
-        return "definition"
+    folded = _keyword_typos_fixed(fold(text).replace("’", "'"))
+    who_is = _WHO_IS.match(text)
+    if who_is:  # "Qui est Christian Chocquet ?" asks for a description; "qui est le …" a name
+        return "definition" if who_is.group(1).isupper() else "who"
+    head = _HEAD.search(folded)
+    if head:
+        return next(k for k, nouns in _HEAD_NOUNS.items() if re.fullmatch(nouns, head.group(1)))
     for kind, pattern in _ASKED_PATTERNS:
         if pattern.search(folded):
             return kind

@@ -125,10 +125,15 @@ def stemmer(language: str) -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=50_000)
 def stems(word: str) -> frozenset[str]:
-    """The French and the English stems of one folded word: a cheap bridge between the
-    forms of both languages (answers may translate the French passages)."""
-    w = fold(word)
-    return frozenset({stemmer("french").stemWord(w), stemmer("english").stemWord(w)})
+    """The French and the English stems of one word, accent-folded: a cheap bridge between
+    the forms of both languages (answers may translate the French passages). The word is
+    stemmed as written and without its accents, since Snowball reads "engagée" and
+    "engagee" (typed without accents) differently."""
+    lower, folded = word.lower(), fold(word)
+    return frozenset(
+        {fold(stemmer("french").stemWord(lower)), stemmer("french").stemWord(folded)}
+        | {stemmer("english").stemWord(folded)}
+    )
 
 
 def content_terms(text: str) -> list[str]:
@@ -226,5 +231,14 @@ def _goes_on(line: str, next_char: str) -> bool:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every sentence of ``text``, paragraph by paragraph."""
-    return [(s.start, s.end) for block in paragraphs(text) for s in sentence_spans(text, block)]
+    """``(start, end)`` of every sentence of ``text``, paragraph by paragraph; a sentence
+    that a blank line broke ("le front traversait la" / "Belgique …") is joined again."""
+    out: list[tuple[int, int]] = []
+    for block in paragraphs(text):
+        for span in sentence_spans(text, block):
+            broken = out and text[out[-1][1] : span.start].count("\n") > 1
+            if broken and _goes_on(text[out[-1][0] : out[-1][1]], text[span.start]):
+                out[-1] = (out[-1][0], span.end)
+                continue
+            out.append((span.start, span.end))
+    return out
