@@ -43,7 +43,15 @@ def _load(path: Path, threads: int, context: int) -> Llama:
 
         _MODELS.clear()  # never two models in memory
         _MODELS[key] = Llama(
-            model_path=str(path), n_ctx=context, n_threads=threads, n_batch=512, verbose=False
+            model_path=str(path),
+            n_ctx=context,
+            n_threads=threads,
+            # llama-cpp-python 0.3.36 segfaults in ggml-cpu on prompts longer than a
+            # 512-token micro-batch (reproduced with a bare Llama); 1024 holds every prompt
+            # the engine builds (system prefix + passages ~ 1,000 tokens) in one batch.
+            n_batch=1024,
+            n_ubatch=1024,
+            verbose=False,
         )
     return _MODELS[key]
 
