@@ -50,6 +50,10 @@ SWAPS = SEED_DATA / "subject-swaps.jsonl"
 PARTS = ("seed", "piaf", "nearmiss", "swaps")
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f} %"
+
+
 def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
@@ -170,8 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     print(format_targets(targets))
     if swaps:
         m = swaps["metrics"]
-        print(f"  subject swaps: precision {m['precision']}, recall {m['recall']}, "
-              f"by kind {m['by_kind']}")  # fmt: skip
+        kinds = ", ".join(f"{k} {_pct(v)}" for k, v in m["by_kind"].items())
+        print(f"  subject swaps ({m['claims']} claims): precision of 'supported' "
+              f"{_pct(m['precision'])}, recall {_pct(m['recall'])}; accuracy: {kinds}")  # fmt: skip
     payload = {
         "generator": args.generator,
         "split": args.split,

@@ -93,7 +93,10 @@ def progress_line(row: Row) -> None:
         hit = row.key_hit if row.key_hit is not None else row.span_hit
         mark = {True: "ok ", False: "NO ", None: " . "}[hit]
     ms = f"{row.total_ms:7.0f} ms" if row.total_ms is not None else " " * 10
-    print(f"{mark} {ms}  {row.id}  {row.question[:70]}", file=sys.stderr, flush=True)
+    line = f"{mark} {ms}  {row.id}  {row.question[:70]}"
+    if row.error:
+        line += f"  ({row.error[:160]})"
+    print(line, file=sys.stderr, flush=True)
 
 
 def eval_settings(data: EvalFile, generator: str | None) -> Settings:

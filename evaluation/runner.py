@@ -229,7 +229,7 @@ def ask_cases(
                 row.first_token_ms = round(timed.first_token_ms, 1)
                 row.total_ms = round(timed.total_ms, 1)
                 score_turn(row, turn, result, timed.sources, timed.raw)
-                if turn.spans:  # PIAF: is a gold span in the top-5 retrieved passages?
+                if turn.spans and turn.answerable:  # PIAF: a gold span in the top 5 passages?
                     top = index.search(turn.question, k=5)
                     row.hit_at_5 = any(metrics.span_found(p.text, turn.spans) for p in top)
                 history += [Message("user", turn.question), Message("assistant", result.answer)]

@@ -421,6 +421,10 @@ def test_piaf_sample_is_fixed_and_split_by_article() -> None:
     test_articles = {c.turns[0].source for c in test}
     assert not dev_articles & test_articles
     assert all(splits[a] == "dev" for a in dev_articles)
+    # ``passerelle eval piaf/questions.jsonl --split dev --limit 3`` asks the same questions
+    (cli_file,) = commands.load_files(questions, "dev", 3)
+    assert [c.id for c in cli_file.cases] == [c.id for c in dev[:3]]
+    assert cli_file.corpus_dir == corpus
     article = piaf_sets.load_articles(corpus)[dev[0].turns[0].source]
     for a, b in dev[0].turns[0].paragraphs:  # offsets of paragraphs holding a gold span
         assert metrics.span_found(article.text[a:b], dev[0].turns[0].spans)
