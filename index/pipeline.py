@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.schema import BaseNode, TransformComponent
 from llama_index.core.storage.docstore import SimpleDocumentStore
 from tqdm import tqdm
 
+from index.collections import DEFAULT_COLLECTION, METADATA_KEY, CollectionError, collection_of
 from index.types import IngestFailure, IngestReport
 from ingest.chunk import FrenchChunker
 from ingest.corpus import CorpusFile, content_hash, load_document, read_metadata, scan
@@ -104,7 +106,14 @@ def make_plan(settings: Settings, folder: Path, docstore: SimpleDocumentStore) -
         except OSError as exc:
             report.failed.append(IngestFailure(file.source, f"cannot read file ({exc})"))
             continue
-        doc_hash = content_hash(data, {**meta, "source": file.source}, pipeline_key(settings))
+        try:
+            collection = collection_of(file.source, meta)
+        except CollectionError as exc:
+            report.failed.append(IngestFailure(file.source, f"metadata.toml: {exc}"))
+            continue
+        # the collection is hashed: moving a file to another one re-indexes that file only
+        identity = {**meta, "source": file.source, METADATA_KEY: collection}
+        doc_hash = content_hash(data, identity, pipeline_key(settings))
         old = docstore.get_document_hash(file.source)
         if old == doc_hash:
             report.unchanged.append(file.source)
@@ -177,15 +186,31 @@ def _fail(report: IngestReport, source: str, reason: str) -> None:
             bucket.remove(source)
 
 
+class CollectionTags(TransformComponent):
+    """Copies each document's collection onto its chunks and sentences, so that Chroma
+    (``where``) and the keyword rankings can filter by it; never embedded."""
+
+    def __call__(self, nodes: list[BaseNode], **kwargs) -> list[BaseNode]:
+        for node in nodes:
+            source = node.source_node
+            meta = source.metadata if source is not None else {}
+            node.metadata[METADATA_KEY] = meta.get(METADATA_KEY) or DEFAULT_COLLECTION
+            for keys in (node.excluded_embed_metadata_keys, node.excluded_llm_metadata_keys):
+                if METADATA_KEY not in keys:
+                    keys.append(METADATA_KEY)
+        return nodes
+
+
 def build_pipeline(settings: Settings, embed_model, store, docstore) -> IngestionPipeline:
-    """chunk (→ sentences) → embed → Chroma, with docstore upserts keyed by document path.
+    """chunk (→ sentences) → collection tags → embed → Chroma, with docstore upserts keyed
+    by document path.
 
     ``store`` is a ``ChunkStore``: it routes sentence nodes to their own collection.
     """
     chunker = FrenchChunker(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
     steps = [chunker, SentenceNodes()] if settings.sentence_vectors else [chunker]
     return IngestionPipeline(
-        transformations=[*steps, embed_model],
+        transformations=[*steps, CollectionTags(), embed_model],
         docstore=docstore,
         vector_store=store,
         docstore_strategy=DocstoreStrategy.UPSERTS,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from llama_index.core import Document
 
+from index.collections import CONFIG_FILE, collection_of
 from ingest.clean import CLEANER_VERSION, clean_text
 from ingest.errors import DocumentError
 from ingest.loaders import load_raw
@@ -40,13 +41,14 @@ class CorpusFile:
 
 
 def scan(folder: Path) -> list[CorpusFile]:
-    """Every candidate document under ``folder`` (hidden files and metadata.toml excluded)."""
+    """Every candidate document under ``folder`` (hidden files, metadata.toml and
+    collections.toml excluded)."""
     files = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
         if not path.is_file() or any(p.startswith(".") for p in rel.parts):
             continue
-        if rel.as_posix() == METADATA_FILE:
+        if rel.as_posix() in (METADATA_FILE, CONFIG_FILE):
             continue
         stat = path.stat()
         files.append(CorpusFile(path, rel.as_posix(), stat.st_size, stat.st_mtime))
@@ -108,6 +110,7 @@ def load_document(
             "source": file.source,
             "title": title,
             "url": meta.get("url", ""),
+            "collection": collection_of(file.source, meta),
             "content_hash": doc_hash,
             "mtime": file.mtime,
             "page_starts": json.dumps(page_starts if raw.paginated else []),
