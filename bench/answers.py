@@ -187,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {name: r.to_dict() for name, r in runs.items()},
         "swaps": swaps,
     }
-    name = f"answers-{args.generator}-{args.split}" + (f"-limit{args.limit}" if args.limit else "")
+    name = f"answers-{args.generator}-{args.split}"
+    if set(args.only) != set(PARTS):  # a partial run never overwrites the full result
+        name += "-" + "-".join(p for p in PARTS if p in args.only)
+    if args.limit:
+        name += f"-limit{args.limit}"
     out = write_result(name, payload)
     print(f"written {out.relative_to(ROOT)}")
     return 0
