@@ -37,6 +37,7 @@ from answer.types import (
     StreamEvent,
     TokenEvent,
 )
+from index.priority import answering
 from index.service import IndexService
 from settings import Settings
 
@@ -95,7 +96,12 @@ class AnswerEngine:
         """
         question = self.validate(question)
         history = _as_messages(history or [])[-self.settings.max_history_messages :]
-        return self._run(question, history, quick)
+        return self._answering(question, history, quick)
+
+    def _answering(self, text: str, history: list[Message], quick: bool) -> Iterator[StreamEvent]:
+        """``_run`` while an ingest of this process pauses its embedding (index/priority.py)."""
+        with answering():
+            yield from self._run(text, history, quick)
 
     def validate(self, question: str) -> str:
         """The question stripped of surrounding blanks, or a ``QuestionError``."""

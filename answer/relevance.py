@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from answer.evidence import Evidence
 from answer.question import Question
 from index.types import Passage
 from ingest.text import content_terms, detect_language, fold
@@ -52,6 +53,21 @@ def _names_found(question: str, passages: list[Passage]) -> bool:
         return False
     text = fold(" ".join(p.text for p in passages))
     return all(re.search(rf"\b{re.escape(fold(n))}\b", text) for n in names)
+
+
+def gate_signals(question: Question, passages: list[Passage], evidence: Evidence) -> list[float]:
+    """What the gate can know: best cosine, same language, all names found, a shared root,
+    the best sentence's share of the question's terms."""
+    best = max((getattr(p, "similarity", 1.0) for p in passages), default=0.0)
+    same = bool(passages) and detect_language(passages[0].text[:600]) == question.language
+    sentence = evidence.best()
+    return [
+        best,
+        float(same),
+        float(bool(passages) and _names_found(question.text, passages)),
+        float(bool(passages) and _shares_a_root(question.text, passages)),
+        sentence.coverage if sentence else 0.0,
+    ]
 
 
 def retrieval_found_something(
