@@ -39,7 +39,14 @@ from answer.engine import AnswerEngine  # noqa: E402
 from bench.common import PIAF_CORPUS, PIAF_QUESTIONS, cache_dir, write_result  # noqa: E402
 from evaluation import piaf_sets  # noqa: E402
 from evaluation.commands import format_table, progress_line  # noqa: E402
-from evaluation.datasets import Case, EvalFile, EvalFileError, load, split_files  # noqa: E402
+from evaluation.datasets import (  # noqa: E402
+    Case,
+    EvalFile,
+    EvalFileError,
+    first_per_kind,
+    load,
+    split_files,
+)
 from evaluation.runner import Report, evaluate  # noqa: E402
 from evaluation.swaps import evaluate_swaps, format_swaps  # noqa: E402
 from evaluation.targets import format_targets, measure_all  # noqa: E402
@@ -59,17 +66,8 @@ def _say(text: str) -> None:
 
 
 def _limit_by_kind(cases: list[Case], limit: int | None) -> list[Case]:
-    """The first ``limit`` cases of each kind (all without a limit)."""
-    if limit is None:
-        return cases
-    seen: dict[str, int] = {}
-    out = []
-    for case in cases:
-        kind = case.turns[0].kind
-        if seen.get(kind, 0) < limit:
-            seen[kind] = seen.get(kind, 0) + 1
-            out.append(case)
-    return out
+    """The first ``limit`` cases of each kind (of their first turn)."""
+    return first_per_kind(cases, lambda c: c.turns[0].kind, limit)
 
 
 class Bench:

@@ -15,9 +15,12 @@ Four JSONL formats, recognised by the keys of their first row:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
 
 Format = Literal["questions", "conversations", "piaf", "feedback"]
 Split = Literal["dev", "test"]
@@ -261,3 +264,17 @@ def split_files(folder: Path, split: str) -> list[Path]:
     if not found:
         raise EvalFileError(f"{folder}: no {' or '.join(f.name for f in files)}")
     return found
+
+
+def first_per_kind(items: list[T], kind_of: Callable[[T], str], limit: int | None) -> list[T]:
+    """The first ``limit`` items of each kind, in their order (all without a limit)."""
+    if limit is None:
+        return items
+    seen: dict[str, int] = {}
+    out = []
+    for item in items:
+        kind = kind_of(item)
+        if seen.get(kind, 0) < limit:
+            seen[kind] = seen.get(kind, 0) + 1
+            out.append(item)
+    return out

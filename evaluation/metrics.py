@@ -65,12 +65,12 @@ def share(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
 
-_MARKERS = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+CITATION_MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 
 
 def answer_language(answer: str) -> str:
     """The language an answer is written in, its ``[n]`` markers stripped."""
-    return detect_language(_MARKERS.sub(" ", answer))
+    return detect_language(CITATION_MARKER.sub(" ", answer))
 
 
 def overlaps(span: tuple[int, int], others: Iterable[tuple[int, int]]) -> bool:

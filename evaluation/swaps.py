@@ -9,17 +9,14 @@ Rows ``{"id", "lang", "passage", "claim", "supported", "kind": "swap"|"paraphras
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from answer.citations import check_answer
 from answer.types import Citation
-from evaluation.datasets import SPLITS, EvalFileError
-from evaluation.metrics import share
-
-_MARKER = re.compile(r"\[\s*\d+\s*\]")
+from evaluation.datasets import SPLITS, EvalFileError, first_per_kind
+from evaluation.metrics import CITATION_MARKER, share
 
 
 @dataclass
@@ -58,7 +55,7 @@ def load_swaps(path: Path, split: str | None = None) -> list[dict[str, Any]]:
 
 def with_marker(claim: str) -> str:
     """The claim citing [1] (before its final punctuation when it has none)."""
-    if _MARKER.search(claim):
+    if CITATION_MARKER.search(claim):
         return claim
     text = claim.rstrip()
     if text and text[-1] in ".!?…":
@@ -121,16 +118,9 @@ def evaluate_swaps(
 ) -> dict:
     """``{"file", "split", "metrics", "rows"}`` for the swap file; ``limit`` keeps the first
     N rows (of each kind with ``by_kind``)."""
-    rows = load_swaps(path, split)
-    if limit is not None:
-        seen: dict[str, int] = {}
-        kept = []
-        for row in rows:
-            key = str(row.get("kind")) if by_kind else ""
-            if seen.get(key, 0) < limit:
-                seen[key] = seen.get(key, 0) + 1
-                kept.append(row)
-        rows = kept
+    rows = first_per_kind(
+        load_swaps(path, split), lambda r: str(r.get("kind")) if by_kind else "", limit
+    )
     scored = score(rows)
     return {
         "file": str(path),
