@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="chat UI, HTTP API and widget on one server")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+
+    from server import keys  # light: no server framework imported
+
+    keys.add_parser(sub)
     return parser
 
 
@@ -62,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from evaluation import commands as eval_commands
 
         return eval_commands.run(args)
+    if args.command == "keys":
+        from server import keys
+
+        return keys.command(args)
     import app
 
     return app.serve(args)

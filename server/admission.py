@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from answer.errors import EmptyQuestion, QuestionTooLong
 from server.ratelimit import Limit, RateLimiter
 from settings import Settings
+
+if TYPE_CHECKING:
+    from server.keys import ApiKey
 
 
 @dataclass
@@ -56,18 +60,27 @@ def admit_question(
     *,
     client: str,
     session: str | None,
+    key: ApiKey | None = None,
 ) -> None:
-    """Rate limits (per client address and per conversation), then sizes and text.
+    """Rate limits (per client address, or per API ``key`` when one is sent, and per
+    conversation), then sizes and text.
 
     ``history`` holds the contents of the earlier messages. Raises ``Refused``.
     """
-    checks = [(Limit("ip", settings.rate_limit_per_minute), client)]
+    if key is not None:
+        per_key = key.rate_limit_per_minute or settings.key_rate_limit_per_minute
+        checks = [(Limit("key", per_key), key.id)]
+    else:
+        checks = [(Limit("ip", settings.rate_limit_per_minute), client)]
     if session:
         checks.append((Limit("session", settings.session_rate_limit_per_minute), session))
     refused = limiter.hit(checks)
     if refused is not None:
         limit, wait = refused
-        who = "cette adresse / this address" if limit.kind == "ip" else "cette conversation"
+        who = {
+            "ip": "cette adresse / this address",
+            "key": "cette clé / this key",
+        }.get(limit.kind, "cette conversation / this conversation")
         raise Refused(
             429,
             "rate_limited",

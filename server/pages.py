@@ -33,9 +33,18 @@ def build_pages_router() -> APIRouter:
         lang: str | None = Query(None, max_length=5),
         color: str | None = Query(None, max_length=20),
         starters: str | None = Query(None, max_length=1000),
+        collection: str | None = Query(None, max_length=63),
     ) -> HTMLResponse:
-        """Full-page chat for an ``<iframe>``; query parameters mirror the data- options."""
-        values = dict(title=title, greeting=greeting, lang=lang, color=color, starters=starters)
+        """Full-page chat for an ``<iframe>``; query parameters mirror the data- options
+        (``collection`` is checked by the API at each question, like the widget's)."""
+        values = dict(
+            title=title,
+            greeting=greeting,
+            lang=lang,
+            color=color,
+            starters=starters,
+            collection=collection,
+        )
         attrs = "".join(
             f' data-{name}="{escape(value, quote=True)}"' for name, value in values.items() if value
         )

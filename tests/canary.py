@@ -44,7 +44,11 @@ def canary_settings(root: Path, **overrides) -> Settings:
     )
 
 
+# what only the canary's text holds (its question names Zorglubine and Quetzalnord)
+CANARY_SECRETS = ("4 321 987", "4321987", "Wimbledonnet", CANARY_TITLE, CANARY_SOURCE)
+
+
 def mentions_canary(text: str) -> bool:
-    """True if ``text`` names the canary document or any of its unique words."""
+    """True if ``text`` holds the canary's budget, its other unique word, title or path."""
     folded = text.replace("\u202f", " ").replace("\xa0", " ").lower()
-    return any(w.lower() in folded for w in (*CANARY_WORDS, CANARY_TITLE, CANARY_SOURCE))
+    return any(w.lower() in folded for w in CANARY_SECRETS)
