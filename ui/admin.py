@@ -26,6 +26,7 @@ from index.types import IngestReport
 from ingest.instructions import instruction_spans
 from server.adminauth import AdminAuth, AdminDenied, token_ok
 from server.clients import request_address
+from server.keys import KeyStore
 from server.services import Services
 from ui.feedback import FeedbackStore
 
@@ -317,6 +318,46 @@ class AdminHandlers:
 
         return widget_snippet(base_url(request))
 
+    # -- API keys (server/keys.py; the same store as ``passerelle keys``) -------------
+    def keys_html(self, token: str, request: gr.Request | None = None) -> str:
+        """The keys in use: id, name, collections, creation date (never the keys)."""
+        self.check(token, request)
+        default = self.settings.key_rate_limit_per_minute
+        rows = "".join(
+            f"<tr><td><code>{html.escape(k.id)}</code></td><td>{html.escape(k.name)}</td>"
+            f"<td>{html.escape(', '.join(k.collections))}</td><td>{html.escape(k.created)}</td>"
+            f"<td>{k.rate_limit_per_minute or default}/min</td></tr>"
+            for k in KeyStore(self.settings.data_dir).list()
+        )
+        if not rows:
+            return "<p>Aucune clé d'API.</p>"
+        return (
+            "<table><tr><th>Id</th><th>Nom</th><th>Collections</th><th>Créée</th>"
+            f"<th>Limite</th></tr>{rows}</table>"
+        )
+
+    def create_key(
+        self, token: str, name: str, collections: str, request: gr.Request | None = None
+    ) -> tuple[str, str]:
+        """A new key, shown once in the first output; the refreshed list in the second."""
+        self.check(token, request)
+        try:
+            entry, secret = KeyStore(self.settings.data_dir).create(name, collections)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+        shown = (
+            f"<p>Clé « {html.escape(entry.name)} » créée. Copiez-la maintenant, elle ne sera "
+            f"plus affichée :</p><pre>{html.escape(secret)}</pre>"
+        )
+        return shown, self.keys_html(token, request)
+
+    def revoke_key(self, token: str, key: str, request: gr.Request | None = None) -> str:
+        """Revoke a key by id or name; the refreshed list."""
+        self.check(token, request)
+        if KeyStore(self.settings.data_dir).revoke((key or "").strip()) is None:
+            raise AdminError(f"Aucune clé {key!r}.")
+        return self.keys_html(token, request)
+
 
 def _discard_upload(path: Path, uploads: Path) -> None:
     """Delete an uploaded temp file (and its folder if empty); never outside ``uploads``."""
@@ -403,6 +444,18 @@ def build_admin_tab(
         snippet_btn = gr.Button("Afficher le code du widget")
         snippet_code = gr.Code(language="html", label="À coller dans la page", interactive=False)
 
+        gr.Markdown("### Clés d'API (`/api`, `/v1`)")
+        with gr.Row(equal_height=True):
+            key_name = gr.Textbox(label="Nom", placeholder="site-partenaire")
+            key_collections = gr.Textbox(label="Collections", placeholder="public (ou *)")
+            key_create = gr.Button("Créer la clé")
+        key_shown = gr.HTML()
+        with gr.Row(equal_height=True):
+            key_revoke_id = gr.Textbox(label="Id ou nom de la clé à révoquer")
+            key_list_btn = gr.Button("Afficher les clés")
+            key_revoke = gr.Button("Révoquer", variant="stop")
+        key_list = gr.HTML()
+
     status_btn.click(h.status, [token], [status_md, del_pick], api_name="admin_status")
     upload_btn.click(h.upload, [token, files], [upload_md, del_pick], api_name="admin_upload")
     plan_btn.click(h.plan, [token], [plan_md], api_name="admin_plan")
@@ -418,3 +471,11 @@ def build_admin_tab(
     )
     export_btn.click(h.export_feedback, [token], [export_md], api_name="admin_export_feedback")
     snippet_btn.click(h.snippet, [token], [snippet_code], api_name="admin_snippet")
+    key_list_btn.click(h.keys_html, [token], [key_list], api_name="admin_keys")
+    key_create.click(
+        h.create_key,
+        [token, key_name, key_collections],
+        [key_shown, key_list],
+        api_name="admin_create_key",
+    )
+    key_revoke.click(h.revoke_key, [token, key_revoke_id], [key_list], api_name="admin_revoke_key")
