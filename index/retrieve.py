@@ -18,8 +18,10 @@ from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
 from llama_index.core.schema import NodeWithScore
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
+from index.collections import METADATA_KEY, Scope, allows, chroma_where
 from index.keyword import KeywordIndex, KeywordRetriever
 from index.types import Passage
+from ingest.sentences import UNITS
 from settings import Settings
 
 MODES = {
@@ -30,25 +32,43 @@ MODES = {
 
 
 class SentenceRetriever(BaseRetriever):
-    """Ranks sentences, returns their chunks, each scored by its best sentence.
+    """Ranks sentence units, returns their chunks, each scored by its best unit.
 
+    A chunk stored without units (``units: 0``, see ``ingest/sentences.py``: too short to
+    need them) is its own unit: ``chunks`` (the chunk vectors) scores it.
     llama-index's ``RecursiveRetriever`` follows ``IndexNode`` links to parents but
     needs every parent in memory as a dict and keeps the first hit; here the chunks are
     already in the keyword index, and max-pooling per chunk is the measured rule.
     """
 
-    def __init__(self, sentences: BaseRetriever, keyword: KeywordIndex, top_k: int) -> None:
+    def __init__(
+        self,
+        sentences: BaseRetriever,
+        keyword: KeywordIndex,
+        top_k: int,
+        chunks: BaseRetriever | None = None,
+        scope: Scope = None,
+    ) -> None:
         super().__init__()
         self.sentences = sentences
         self.keyword = keyword
         self.top_k = top_k
+        self.scope = scope  # Chroma filters the units; checked again on their chunks
+        self.chunks = chunks if any(m.get(UNITS) == 0 for m in keyword.metadatas) else None
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         best: dict[int, float] = {}
-        for hit in self.sentences.retrieve(query_bundle):
-            position = self.keyword.positions.get(hit.node.metadata.get("chunk_id", ""))
-            if position is not None:
-                best[position] = max(best.get(position, float("-inf")), hit.score or 0.0)
+        hits = [(hit.node.metadata.get("chunk_id", ""), hit.score) for hit in
+                self.sentences.retrieve(query_bundle)]  # fmt: skip
+        if self.chunks is not None:
+            hits += [(hit.node.node_id, hit.score) for hit in self.chunks.retrieve(query_bundle)
+                     if hit.node.metadata.get(UNITS) == 0]  # fmt: skip
+        for chunk_id, score in hits:
+            position = self.keyword.positions.get(chunk_id)
+            if position is not None and allows(
+                self.scope, self.keyword.metadatas[position].get(METADATA_KEY)
+            ):
+                best[position] = max(best.get(position, float("-inf")), score or 0.0)
         ranked = sorted(best.items(), key=lambda item: -item[1])[: self.top_k]
         return [self.keyword.node(position, score) for position, score in ranked]
 
@@ -61,31 +81,39 @@ def build_retriever(
     k: int,
     fusion: str | None = None,
     sentence_store: ChromaVectorStore | None = None,
+    scope: Scope = None,
 ) -> BaseRetriever:
     """The retriever named by ``fusion`` (settings.fusion by default).
 
     Without ``sentence_store`` (sentence vectors off) the sentence ranking is left out.
     ``k`` passages are returned; each fused ranking contributes ``settings.candidates``.
+    Every ranking sees only the chunks of ``scope``'s collections (Chroma ``where``,
+    masked keyword scores); ``None`` is every collection.
     """
+    where = chroma_where(scope)
+    filtered = {"vector_store_kwargs": {"where": where}} if where else {}
     fusion = fusion or settings.fusion
     single = fusion in ("dense", "sentences", "bm25", "ngrams")
     top = k if single else settings.candidates
     rankings: list[tuple[BaseRetriever, float]] = []
+    dense = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
     if fusion in ("dense", *MODES):
-        dense = VectorStoreIndex.from_vector_store(store, embed_model=embed_model)
         # without sentence vectors, their share goes to the chunk vectors (same model):
         # measured on PIAF, hit@5 0.945 against 0.938 when the shares are just rescaled
         weight = settings.weight_dense + (0 if sentence_store else settings.weight_sentences)
-        rankings.append((dense.as_retriever(similarity_top_k=top), weight))
+        rankings.append((dense.as_retriever(similarity_top_k=top, **filtered), weight))
     if fusion in ("sentences", *MODES) and sentence_store is not None:
         index = VectorStoreIndex.from_vector_store(sentence_store, embed_model=embed_model)
         # about five sentences per chunk: enough sentences to reach ``top`` chunks
-        sentences = index.as_retriever(similarity_top_k=top * 5)
-        rankings.append((SentenceRetriever(sentences, keyword, top), settings.weight_sentences))
+        sentences = index.as_retriever(similarity_top_k=top * 5, **filtered)
+        chunks = dense.as_retriever(similarity_top_k=top, **filtered)
+        ranking = SentenceRetriever(sentences, keyword, top, chunks, scope)
+        rankings.append((ranking, settings.weight_sentences))
     if fusion in ("bm25", *MODES):
-        rankings.append((KeywordRetriever(keyword, top), settings.weight_bm25))
+        rankings.append((KeywordRetriever(keyword, top, scope=scope), settings.weight_bm25))
     if fusion in ("ngrams", *MODES):
-        rankings.append((KeywordRetriever(keyword, top, "ngrams"), settings.weight_ngrams))
+        ngrams = KeywordRetriever(keyword, top, "ngrams", scope)
+        rankings.append((ngrams, settings.weight_ngrams))
     if not rankings:
         raise ValueError(f"ranking {fusion!r} needs sentence vectors (sentence_vectors=true)")
     if single:

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.storage.docstore import SimpleDocumentStore
-
-from index.embeddings import make_embedding
-from index.keyword import KeywordIndex, fingerprint
-from index.pipeline import ProgressFn, build_pipeline, load_docstore, make_plan, run_plan
-from index.priority import YieldingEmbedding, run_at_low_priority
-from index.retrieve import build_retriever, query_bundle, to_passages
-from index.store import (
-    SENTENCES_SUFFIX,
-    ChunkStore,
-    StoreUnavailable,
-    drop_collection,
-    open_collection,
-    vector_store,
-)
+from index.collections import METADATA_KEY, Scope, ScopedIndex, allows
+from index.store import SENTENCES_SUFFIX, StoreUnavailable, drop_collection, open_collection
 from index.types import IngestReport, Passage
 from settings import Settings
+
+if TYPE_CHECKING:  # llama-index, bm25s and scikit-learn are imported when first needed:
+    # ``passerelle status`` and health checks only read Chroma and the docstore file
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.retrievers import BaseRetriever
+    from llama_index.core.storage.docstore import SimpleDocumentStore
+
+    from index.chunk_store import ChunkStore
+    from index.keyword import KeywordIndex
+    from index.pipeline import ProgressFn
 
 MAX_QUERY_CHARS = 4000  # retrieval reads at most this much of a question
 
@@ -52,6 +49,8 @@ class IndexService:
         self._keyword_stamp: FileStamp = None
         self._docstore: SimpleDocumentStore | None = None
         self._docstore_stamp: FileStamp = None
+        self._count: int = 0
+        self._count_stamp: FileStamp | str = "unread"
         # retrievers by (k, fusion), valid for the keyword index and collections they hold
         self._retrievers: dict[tuple[int, str], BaseRetriever] = {}
         self._retriever_basis: tuple = ()
@@ -66,6 +65,8 @@ class IndexService:
     def embed_model(self) -> BaseEmbedding:
         with self._lock:
             if self._embed is None:
+                from index.embeddings import make_embedding
+
                 self._embed = make_embedding(self.settings)
             return self._embed
 
@@ -96,6 +97,8 @@ class IndexService:
         With sentence vectors off, their collection is dropped: left behind, it would
         miss every later removal and hold orphans when they are switched on again.
         """
+        from index.chunk_store import ChunkStore
+
         if not self.settings.sentence_vectors:
             drop_collection(self.settings, SENTENCES_SUFFIX)
         return ChunkStore(self.collection, self.sentence_collection)
@@ -135,6 +138,8 @@ class IndexService:
         with self._lock:
             stamp = file_stamp(self.docstore_path)
             if self._docstore is None or stamp != self._docstore_stamp:
+                from index.pipeline import load_docstore
+
                 self._docstore = load_docstore(self.docstore_path)
                 self._docstore_stamp = stamp
             return self._docstore
@@ -152,8 +157,8 @@ class IndexService:
             fcntl.flock(handle, fcntl.LOCK_UN)
             return False
 
-    def retriever(self, k: int, fusion: str | None = None) -> BaseRetriever:
-        """The fusion (or single) retriever for ``k`` and ``fusion``, built once.
+    def retriever(self, k: int, fusion: str | None = None, scope: Scope = None) -> BaseRetriever:
+        """The fusion (or single) retriever for ``k``, ``fusion`` and ``scope``, built once.
 
         Rebuilt only when the keyword index or a collection object changed (an ingest
         completed, or the store reconnected).
@@ -167,9 +172,12 @@ class IndexService:
             ):
                 self._retrievers = {}
                 self._retriever_basis = basis
-            key = (k, fusion or self.settings.fusion)
+            key = (k, fusion or self.settings.fusion, scope)
             if key not in self._retrievers:
-                self._retrievers[key] = build_retriever(
+                from index import retrieve
+                from index.chunk_store import vector_store
+
+                self._retrievers[key] = retrieve.build_retriever(
                     self.settings,
                     vector_store(self.collection),
                     self.embed_model,
@@ -177,10 +185,13 @@ class IndexService:
                     k,
                     key[1],
                     vector_store(sentences) if sentences is not None else None,
+                    scope,
                 )
             return self._retrievers[key]
 
     def _load_keyword(self) -> KeywordIndex:
+        from index.keyword import KeywordIndex, fingerprint
+
         data = self._call_store(lambda: self.collection.get(include=["documents", "metadatas"]))
         ids = list(data["ids"])
         cached = KeywordIndex.load(self.settings.index_dir, fingerprint(ids))
@@ -216,6 +227,9 @@ class IndexService:
         folder = Path(path or self.settings.corpus_dir)
         if not folder.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {folder}")
+        from index.pipeline import build_pipeline, load_docstore, make_plan, run_plan
+        from index.priority import YieldingEmbedding, run_at_low_priority
+
         with self._ingest_lock():
             docstore = load_docstore(self.docstore_path)
             plan = make_plan(self.settings, folder, docstore)
@@ -249,24 +263,32 @@ class IndexService:
 
     # ------------------------------------------------------------------ queries
     def search(
-        self, question: str, k: int | None = None, fusion: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        fusion: str | None = None,
+        collections: Scope = None,
     ) -> list[Passage]:
-        """Top-k passages for ``question`` (dense and BM25 rankings fused)."""
+        """Top-k passages for ``question`` (dense and BM25 rankings fused), from the
+        collections of ``collections`` only (None: every collection)."""
         question = question.strip()[:MAX_QUERY_CHARS]
         if not question:
             return []
         k = k or self.settings.top_k
         if not self.keyword_index().ids:
             return []
+        from index.retrieve import query_bundle, to_passages
+
         bundle = query_bundle(question, self.embed_model)
-        results = self._call_store(lambda: self.retriever(k, fusion).retrieve(bundle))
+        retriever = self.retriever(k, fusion, collections)
+        results = self._call_store(lambda: retriever.retrieve(bundle))
+        results = [r for r in results if allows(collections, r.node.metadata.get(METADATA_KEY))]
         return to_passages(results[:k], bundle.embedding or [], self.collection)
 
     def status(self) -> dict:
         """``{"documents", "chunks", "sentences", "embedding_model", "collection", "store"}``."""
-        docs = self.docstore().get_all_document_hashes()
         return {
-            "documents": len(docs),
+            "documents": self._document_count(),
             "chunks": self._call_store(lambda: self.collection.count()),
             "sentences": self._call_store(
                 lambda: sentences.count() if (sentences := self.sentence_collection) else 0
@@ -277,8 +299,27 @@ class IndexService:
             "corpus": str(self.settings.corpus_dir),
         }
 
-    def documents(self) -> list[dict]:
-        """Indexed documents: ``[{"source", "title", "chunks", "hash"}]``."""
+    def _document_count(self) -> int:
+        """Indexed documents, read from the docstore file without loading llama-index.
+
+        The file is llama-index's ``SimpleDocumentStore`` layout: one
+        ``docstore/metadata`` entry with a ``doc_hash`` per indexed document.
+        """
+        with self._lock:
+            stamp = file_stamp(self.docstore_path)
+            if self._count_stamp != stamp:
+                try:
+                    meta = json.loads(self.docstore_path.read_text(encoding="utf-8"))
+                    entries = meta.get("docstore/metadata", {}).values()
+                    self._count = sum(1 for e in entries if e.get("doc_hash"))
+                except (OSError, ValueError):
+                    self._count = 0
+                self._count_stamp = stamp
+            return self._count
+
+    def documents(self, collections: Scope = None) -> list[dict]:
+        """Indexed documents of ``collections`` (None: all):
+        ``[{"source", "title", "chunks", "hash", "collection"}]``."""
         docstore = self.docstore()
         counts: dict[str, int] = {}
         for meta in self.keyword_index().metadatas:
@@ -289,20 +330,39 @@ class IndexService:
         ):
             doc = docstore.get_document(source, raise_error=False)
             title = doc.metadata.get("title", source) if doc else source
+            collection = doc.metadata.get(METADATA_KEY) if doc else None
+            if not allows(collections, collection):
+                continue
             out.append(
                 {
                     "source": source,
                     "title": title,
                     "chunks": counts.get(source, 0),
                     "hash": doc_hash,
+                    "collection": collection,
                 }
             )
         return out
 
-    def document_text(self, source: str) -> str | None:
-        """The whole cleaned text of an indexed document (offsets of passages point into it)."""
+    def document_text(self, source: str, collections: Scope = None) -> str | None:
+        """The whole cleaned text of an indexed document (offsets of passages point into
+        it); None when it is not indexed or not in ``collections``."""
         doc = self.docstore().get_document(source, raise_error=False)
-        return doc.get_content() if doc is not None else None
+        if doc is None or not allows(collections, doc.metadata.get(METADATA_KEY)):
+            return None
+        return doc.get_content()
+
+    def collections(self) -> dict[str, int]:
+        """Chunks per collection in the index."""
+        counts: dict[str, int] = {}
+        for meta in self.keyword_index().metadatas:
+            name = str(meta.get(METADATA_KEY, ""))
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def scoped(self, collections: Scope) -> ScopedIndex:
+        """This index as seen by a surface bound to ``collections``."""
+        return ScopedIndex(self, collections)
 
 
 FileStamp = tuple[int, int, int] | None

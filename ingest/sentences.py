@@ -1,68 +1,139 @@
-"""Sentence nodes of each chunk, for small-to-big retrieval.
+"""Sentence units of each chunk, for small-to-big retrieval.
 
 A question usually paraphrases one sentence; its vector is closer to that sentence's
 vector than to the vector of the whole 1,000-character chunk around it. Each chunk
-therefore also yields one node per sentence, pointing back to its chunk (``chunk_id``),
-so retrieval can rank sentences and return their chunk (measured on PIAF: README).
+therefore also yields nodes for its *sentence units*, pointing back to their chunk
+(``chunk_id``), so retrieval can rank units and return their chunk (measured on PIAF:
+README).
+
+A unit is a span of the chunk (exact offsets) made of whole sentences of ``ingest.text``:
+consecutive short sentences, list items and short lines are folded together until the
+unit is ``UNIT_MIN_CHARS`` long (without passing ``UNIT_MAX_CHARS``), so a list of twenty
+bullets costs a few vectors, not twenty. Embedding buys nothing for:
+
+- a chunk shorter than ``UNITS_FROM_CHUNK_CHARS``: its own vector already is the vector
+  of about one unit; it gets no unit (``units: 0`` in its metadata) and the sentence
+  ranking scores it by its chunk vector;
+- sentences repeated elsewhere in the same document (a contact block or a notice under
+  every section): only their first occurrence is embedded. Only repeats inside one
+  document count, so what is stored for a document never depends on the other ones.
 
 llama-index's ``SentenceWindowNodeParser`` makes windows *instead of* chunks and has no
-link back to a chunk, so this small transform keeps our chunks and adds the sentences.
+link back to a chunk, so this small transform keeps our chunks and adds the units.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from llama_index.core.schema import BaseNode, NodeRelationship, TextNode, TransformComponent
 
-from ingest.text import sentences
+from ingest.text import fold, sentences
 
 SENTENCE = "sentence"
+UNITS = "units"  # chunk metadata: how many units of the chunk are stored
 MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Contact") carry no meaning of their own
+# Unit length and the chunk length from which units are made: chosen on half of the PIAF
+# articles (48 articles, 1,019 questions) and checked on the other half (1,006 questions),
+# bench/retrieval.py --units; numbers in README (Retrieval).
+UNIT_MIN_CHARS = 200
+UNIT_MAX_CHARS = 400
+UNITS_FROM_CHUNK_CHARS = 700
+_EXCLUDED = ["kind", "chunk_id", "source", "start", "end"]
 
 
-def chunk_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every sentence in a chunk's text, relative to the chunk."""
-    return [(s, e) for s, e in sentences(text) if e - s >= MIN_SENTENCE_CHARS]
+def chunk_units(
+    text: str, keep: Callable[[int, int], bool] = lambda start, end: True
+) -> list[tuple[int, int]]:
+    """(start, end) of the sentence units of a chunk's text, relative to the chunk.
+
+    Sentences for which ``keep`` is false are left out, and no unit spans them.
+    """
+    units: list[list[int]] = []  # [start, end, 1 if it directly follows the unit before]
+    follows = False  # nothing was left out since the last unit
+    for start, end in sentences(text):
+        if not keep(start, end):
+            follows = False
+            continue
+        if follows and _short(units[-1]) and end - units[-1][0] <= UNIT_MAX_CHARS:
+            units[-1][1] = end
+        else:
+            units.append([start, end, int(follows)])
+        follows = True
+    # a short last piece joins the unit before it when that stays under the maximum
+    last = units[-1] if len(units) > 1 else None
+    if last and last[2] and _short(last) and last[1] - units[-2][0] <= UNIT_MAX_CHARS:
+        units.pop()
+        units[-1][1] = last[1]
+    return [(s, e) for s, e, _ in units if e - s >= MIN_SENTENCE_CHARS]
+
+
+def _short(unit: list[int]) -> bool:
+    return unit[1] - unit[0] < UNIT_MIN_CHARS
+
+
+def _first_here(seen: dict[str, int], text: str, base: int) -> Callable[[int, int], bool]:
+    """Whether a sentence of the chunk ``text`` (at ``base`` in its document) is not a
+    repeat: the same sentence elsewhere in the document. The overlap of two chunks is the
+    same sentence at the same place, not a repeat."""
+
+    def first(start: int, end: int) -> bool:
+        return seen.setdefault(fold(text[start:end]), base + start) == base + start
+
+    return first
 
 
 class SentenceNodes(TransformComponent):
-    """Passes chunks through and adds, after each chunk, one node per sentence of it."""
+    """Passes chunks through and adds, after each chunk, one node per sentence unit."""
 
     def __call__(self, nodes: Sequence[BaseNode], **kwargs: Any) -> list[BaseNode]:
         out: list[BaseNode] = []
+        # per document: where each sentence (folded) was first seen, as a document offset
+        first_seen: dict[str, dict[str, int]] = {}
         for chunk in nodes:
             out.append(chunk)
-            if chunk.metadata.get("kind") == SENTENCE:
+            if is_sentence(chunk):
                 continue
             text = chunk.get_content()
             base = int(chunk.metadata.get("start", 0))
-            source = chunk.relationships.get(NodeRelationship.SOURCE)
-            for n, (start, end) in enumerate(chunk_sentences(text)):
-                out.append(
-                    TextNode(
-                        id_=f"{chunk.node_id}~s{n}",
-                        text=text[start:end],
-                        metadata={
-                            "kind": SENTENCE,
-                            "chunk_id": chunk.node_id,
-                            "source": chunk.metadata.get("source", ""),
-                            "title": chunk.metadata.get("title", ""),
-                            "start": base + start,
-                            "end": base + end,
-                        },
-                        # embedded as "title\nsentence", like the measured setup
-                        excluded_embed_metadata_keys=["kind", "chunk_id", "source", "start", "end"],
-                        excluded_llm_metadata_keys=["kind", "chunk_id", "source", "start", "end"],
-                        metadata_template="{value}",
-                        text_template="{metadata_str}\n{content}",
-                        relationships={NodeRelationship.SOURCE: source} if source else {},
-                    )
-                )
+            seen = first_seen.setdefault(chunk.metadata.get("source", ""), {})
+            spans = chunk_units(text, _first_here(seen, text, base))
+            if len(text) < UNITS_FROM_CHUNK_CHARS:
+                spans = []
+            units = [_unit_node(chunk, n, text, s, e) for n, (s, e) in enumerate(spans)]
+            out.extend(units)
+            chunk.metadata[UNITS] = len(units)
+            for keys in (chunk.excluded_embed_metadata_keys, chunk.excluded_llm_metadata_keys):
+                if UNITS not in keys:
+                    keys.append(UNITS)
         return out
 
 
+def _unit_node(chunk: BaseNode, n: int, text: str, start: int, end: int) -> TextNode:
+    """The node of unit ``n`` of ``chunk``: ``text[start:end]``, document offsets."""
+    base = int(chunk.metadata.get("start", 0))
+    source = chunk.relationships.get(NodeRelationship.SOURCE)
+    return TextNode(
+        id_=f"{chunk.node_id}~s{n}",
+        text=text[start:end],
+        metadata={
+            "kind": SENTENCE,
+            "chunk_id": chunk.node_id,
+            "source": chunk.metadata.get("source", ""),
+            "title": chunk.metadata.get("title", ""),
+            "start": base + start,
+            "end": base + end,
+        },
+        # embedded as "title\nunit", like the measured setup
+        excluded_embed_metadata_keys=list(_EXCLUDED),
+        excluded_llm_metadata_keys=list(_EXCLUDED),
+        metadata_template="{value}",
+        text_template="{metadata_str}\n{content}",
+        relationships={NodeRelationship.SOURCE: source} if source else {},
+    )
+
+
 def is_sentence(node: BaseNode) -> bool:
-    """True for a sentence node made by ``SentenceNodes``."""
+    """True for a sentence-unit node made by ``SentenceNodes``."""
     return node.metadata.get("kind") == SENTENCE

@@ -7,7 +7,8 @@ from llama_index.core.schema import MetadataMode
 from test_chunking import SEED, chunk, cleaned
 
 from index.service import IndexService
-from ingest.sentences import SentenceNodes, chunk_sentences, is_sentence
+from ingest.sentences import UNITS, SentenceNodes, is_sentence
+from ingest.text import sentences as sentence_spans
 
 MISSION = "mission-bassin-minier-international.txt"
 
@@ -19,8 +20,10 @@ def test_sentence_nodes_point_into_the_document_and_their_chunk() -> None:
         nodes = SentenceNodes()(chunks)
         sentences = [n for n in nodes if is_sentence(n)]
         assert [n for n in nodes if not is_sentence(n)] == chunks  # chunks pass through
-        assert len(sentences) > len(chunks)
+        assert sentences
         by_id = {c.node_id: c for c in chunks}
+        for c in chunks:  # each chunk records how many units it has
+            assert c.metadata[UNITS] == sum(s.metadata["chunk_id"] == c.node_id for s in sentences)
         for node in sentences:
             parent = by_id[node.metadata["chunk_id"]]
             start, end = node.metadata["start"], node.metadata["end"]
@@ -33,7 +36,7 @@ def test_sentence_nodes_point_into_the_document_and_their_chunk() -> None:
 
 def test_sentences_are_french_sentences() -> None:
     text = "M. Dupont est arrivé à 10 h. Il a signé l'accord de 2,5 M€. « Bravo ! » dit-elle."
-    spans = [text[s:e] for s, e in chunk_sentences(text)]
+    spans = [text[s:e] for s, e in sentence_spans(text)]
     assert spans == ["M. Dupont est arrivé à 10 h.", "Il a signé l'accord de 2,5 M€.",
                      "« Bravo ! » dit-elle."]  # fmt: skip
 

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 
 import pytest
 
-import index.service as service_module
+import index.retrieve as retrieve_module
 from index.service import IndexService
 from settings import ROOT, Settings
 
@@ -22,9 +22,9 @@ def test_repeated_searches_reuse_one_retriever(
 ) -> None:
     first = index_service.search(QUESTION, k=5)
     built: list[tuple] = []
-    original = service_module.build_retriever
+    original = retrieve_module.build_retriever
     monkeypatch.setattr(
-        service_module,
+        retrieve_module,
         "build_retriever",
         lambda *a, **kw: built.append(a) or original(*a, **kw),
     )
