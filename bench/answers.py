@@ -136,61 +136,67 @@ class Bench:
         return {"nearmiss": self.run("nearmiss", [data], engine, index)}
 
 
+def _result_name(args: argparse.Namespace) -> str:
+    """``answers-<generator>-<split>``, plus the parts of a partial run and its limit (a
+    partial run never overwrites the full result)."""
+    name = f"answers-{args.generator}-{args.split}"
+    if set(args.only) != set(PARTS):
+        name += "-" + "-".join(p for p in PARTS if p in args.only)
+    return name + (f"-limit{args.limit}" if args.limit else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generator", choices=["local", "openai", "extractive"], default="local")
     parser.add_argument("--split", choices=["dev", "test"], default="test")
     parser.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS))
     parser.add_argument(
-        "--limit",
-        type=int,
-        default=None,
-        help="only the first N items per file (near-misses: per kind)",
+        "--limit", type=int, default=None, help="only the first N items of each kind per file"
     )
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
 
     bench = Bench(args.generator, args.split, args.limit)
     started = time.perf_counter()
     runs: dict[str, Report] = {}
-    for part in ("seed", "piaf", "nearmiss"):
-        if part in args.only:
-            try:
-                runs |= getattr(bench, part)()
-            except EvalFileError as exc:  # e.g. the seed files of the split are not there yet
-                _say(f"{part} skipped: {exc}")
     swaps = None
-    if "swaps" in args.only:
+    if "swaps" in args.only:  # no engine: first, so a later crash keeps it
         if SWAPS.is_file():
             swaps = evaluate_swaps(SWAPS, args.split, args.limit, by_kind=True)
             print("\n" + format_swaps(swaps), flush=True)
         else:
             _say(f"no {SWAPS.relative_to(ROOT)}: swaps skipped")
 
-    reports = {name: r.metrics for name, r in runs.items()}
-    targets = measure_all(reports, args.generator)
+    def save(complete: bool) -> Path:
+        """Write what has run so far (after every part: a long run that dies keeps it)."""
+        payload = {
+            "generator": args.generator,
+            "split": args.split,
+            "limit": args.limit,
+            "complete": complete,
+            "targets": measure_all({n: r.metrics for n, r in runs.items()}, args.generator),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "seconds": round(time.perf_counter() - started, 1),
+            "runs": {name: r.to_dict() for name, r in runs.items()},
+            "swaps": swaps,
+        }
+        return write_result(_result_name(args), payload)
+
+    for part in ("seed", "piaf", "nearmiss"):
+        if part in args.only:
+            try:
+                runs |= getattr(bench, part)()
+            except EvalFileError as exc:  # e.g. the seed files of the split are not there yet
+                _say(f"{part} skipped: {exc}")
+            save(complete=False)
+
     print(f"\ntargets ({args.split} split, generator {args.generator}):")
-    print(format_targets(targets))
+    print(format_targets(measure_all({n: r.metrics for n, r in runs.items()}, args.generator)))
     if swaps:
         m = swaps["metrics"]
         kinds = ", ".join(f"{k} {_pct(v)}" for k, v in m["by_kind"].items())
         print(f"  subject swaps ({m['claims']} claims): precision of 'supported' "
               f"{_pct(m['precision'])}, recall {_pct(m['recall'])}; accuracy: {kinds}")  # fmt: skip
-    payload = {
-        "generator": args.generator,
-        "split": args.split,
-        "limit": args.limit,
-        "targets": targets,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "seconds": round(time.perf_counter() - started, 1),
-        "runs": {name: r.to_dict() for name, r in runs.items()},
-        "swaps": swaps,
-    }
-    name = f"answers-{args.generator}-{args.split}"
-    if set(args.only) != set(PARTS):  # a partial run never overwrites the full result
-        name += "-" + "-".join(p for p in PARTS if p in args.only)
-    if args.limit:
-        name += f"-limit{args.limit}"
-    out = write_result(name, payload)
+    out = save(complete=True)
     print(f"written {out.relative_to(ROOT)}")
     return 0
 
