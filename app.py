@@ -15,6 +15,7 @@ import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +28,7 @@ from server.adminauth import AdminAuth
 from server.api import build_router
 from server.errors import install_error_handlers
 from server.loading import ServiceSlot
+from server.openai_api import build_openai_router
 from server.pages import build_pages_router
 from server.ratelimit import RateLimiter
 from server.security import OriginGuard, SecurityHeaders
@@ -37,6 +39,7 @@ if TYPE_CHECKING:  # importing the engine takes seconds: done in the background 
     from server.services import Services
 
 log = logging.getLogger("passerelle.server")
+WORKER_THREADS = 100  # 20 waiting conversations + Gradio's 32 chat turns + health, uploads
 
 LOADING_PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="3"><title>Passerelle</title></head>
@@ -60,6 +63,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Questions waiting for the model's turn each hold a worker thread (server/scheduler.py);
+        # anyio's default of 40, shared by the API and the Gradio chat, could leave
+        # /api/health waiting behind them under load.
+        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         async with contextlib.AsyncExitStack() as stack:
             task = None
             if slot.services is None:
@@ -82,6 +89,7 @@ def create_app(
     app.state.admin_auth = AdminAuth(settings.admin_token)
     install_error_handlers(app)
     app.include_router(build_router(settings))
+    app.include_router(build_openai_router(settings))  # /v1: OpenAI-compatible, API keys
     app.include_router(build_pages_router())
     app.include_router(
         build_admin_router(app.state.admin_auth, settings.data_dir / "feedback.sqlite3")

@@ -73,9 +73,16 @@ class Settings(BaseSettings):
     llm_threads: int = 2
     llm_context: int = 4096
     max_answer_tokens: int = 320
+    # prompt-lookup decoding: tokens guessed from the prompt (answers copy the passages) and
+    # checked in one batch by the model; 0 = plain decoding (bench/generation.py)
+    llm_prompt_lookup: int = 0
     openai_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"
     openai_key: str | None = None
+    # Load: a question whose expected wait for the model is longer than this is answered at
+    # once without it (quoted passages, with a note); the wait is measured (server/scheduler.py)
+    queue_budget_s: float = 10.0
+    llm_parallel: int = 1  # answers the model writes at once (an openai server's --parallel)
 
     # Serving
     host: str = "127.0.0.1"
@@ -90,6 +97,11 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""  # comma-separated Host names; empty = host, localhost, 127.0.0.1
     trusted_proxies: str = ""  # comma-separated proxy IPs/networks whose X-Forwarded-For counts
     api_docs: bool = False  # /docs (Swagger UI loads from a CDN: off for offline use)
+    # Collections (docs/collections.md): "" = the public ones, "*" = all, else names
+    chat_collections: str = ""  # what the chat UI at / may search and show
+    # browser origins bound to collections: "https://intranet.a.org=interne|public,..."
+    origin_collections: str = ""
+    key_rate_limit_per_minute: int = 60  # per API key, unless the key sets its own
 
     @property
     def max_file_bytes(self) -> int:
@@ -113,6 +125,12 @@ class Settings(BaseSettings):
     def allowed_origin_list(self) -> list[str]:
         """Allowed origins, normalised without trailing slashes."""
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def origin_collection_map(self) -> dict[str, str]:
+        """``origin_collections`` as {origin: collections spec}."""
+        pairs = (p.split("=", 1) for p in self.origin_collections.split(",") if "=" in p)
+        return {o.strip().rstrip("/"): spec.strip() for o, spec in pairs if o.strip()}
 
     @property
     def embed_slug(self) -> str:

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionError, QuestionTooLong
 from answer.types import AnswerEvent, Message, SourcesEvent, StreamEvent, TokenEvent
+from index.collections import Scope
 from index.store import StoreUnavailable
 from server.admission import Refused, admit_question
 from server.clients import client_address
@@ -33,6 +34,8 @@ from server.models import (
     HealthModel,
     LoadingModel,
 )
+from server.scheduler import QueuedEvent, QuickAnswerEvent
+from server.scope import caller_of, narrow_to
 from settings import Settings
 
 log = logging.getLogger("passerelle.server")
@@ -53,9 +56,14 @@ def max_body_bytes(settings: Settings) -> int:
     return 6 * chars + 16_384
 
 
-def admit(request: Request, body: AskRequest, session_header: str | None) -> list[Message]:
-    """Checks that run before any engine work (``server.admission``). Returns the history."""
+def admit(
+    request: Request, body: AskRequest, session_header: str | None
+) -> tuple[list[Message], Scope]:
+    """Checks that run before any engine work (``server.admission``, then the caller's
+    collections, ``server.scope``). Returns the history and the collections to search."""
     try:
+        caller = caller_of(request)
+        scope = narrow_to(caller, body.collection)
         admit_question(
             request.app.state.settings,
             request.app.state.limiter,
@@ -63,6 +71,7 @@ def admit(request: Request, body: AskRequest, session_header: str | None) -> lis
             [m.content for m in body.history],
             client=client_address(request.client),
             session=session_header or body.session,
+            key=caller.key,
         )
     except Refused as refused:
         headers = {}
@@ -71,7 +80,13 @@ def admit(request: Request, body: AskRequest, session_header: str | None) -> lis
         raise ApiError(
             refused.status, refused.code, refused.detail, headers=headers, **refused.extra
         ) from None
-    return [Message(role=m.role, content=m.content) for m in body.history]
+    return [Message(role=m.role, content=m.content) for m in body.history], scope
+
+
+def _client(request: Request, body: AskRequest) -> str:
+    """Whose turn in the model's queue: the conversation, else the client address."""
+    session = request.headers.get("x-passerelle-session") or body.session
+    return f"session:{session}" if session else f"ip:{client_address(request.client)}"
 
 
 def _too_long(exc: QuestionTooLong) -> ApiError:
@@ -110,14 +125,24 @@ def _engine_error(exc: Exception) -> ApiError:
     )
 
 
-def event_payload(event: StreamEvent) -> tuple[str, dict[str, Any]]:
-    """SSE event name and JSON data of one engine stream event."""
+def answer_payload(event: AnswerEvent) -> dict[str, Any]:
+    """The checked answer's JSON; a quick answer (busy server) adds its ``notice``."""
+    data = event.result.to_dict()
+    if isinstance(event, QuickAnswerEvent):
+        data["notice"] = event.notice
+    return data
+
+
+def event_payload(event: StreamEvent | QueuedEvent) -> tuple[str, dict[str, Any]]:
+    """SSE event name and JSON data of one stream event (engine or scheduler)."""
+    if isinstance(event, QueuedEvent):
+        return "queued", {"position": event.position, "expected_s": event.expected_s}
     if isinstance(event, SourcesEvent):
         return "sources", {"citations": [asdict(c) for c in event.citations]}
     if isinstance(event, TokenEvent):
         return "token", {"text": event.text}
     if isinstance(event, AnswerEvent):
-        return "answer", event.result.to_dict()
+        return "answer", answer_payload(event)
     raise TypeError(f"unknown stream event {event!r}")
 
 
@@ -125,7 +150,9 @@ def _sse(name: str, data: dict[str, Any]) -> dict[str, str]:
     return {"event": name, "data": json.dumps(data, ensure_ascii=False)}
 
 
-async def _event_stream(first: StreamEvent, events: Iterator[StreamEvent]) -> AsyncIterator[dict]:
+async def _event_stream(
+    first: StreamEvent | QueuedEvent, events: Iterator[StreamEvent | QueuedEvent]
+) -> AsyncIterator[dict]:
     """The SSE events: the already-pulled first event, the rest, or a final ``error``."""
     try:
         yield _sse(*event_payload(first))
@@ -159,12 +186,17 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> dict[str, Any]:
         slot: ServiceSlot = request.app.state.slot
         services = slot.require()
-        history = admit(request, body, x_passerelle_session)
+        history, scope = admit(request, body, x_passerelle_session)
         try:
-            result = await run_in_threadpool(services.engine.ask, body.question, history)
+            engine = services.engine_for(scope)
+            event = await run_in_threadpool(
+                lambda: services.scheduler.ask(
+                    engine, body.question, history, client=_client(request, body)
+                )
+            )
         except Exception as exc:
             raise _engine_error(exc) from exc
-        return result.to_dict()
+        return answer_payload(event)
 
     @router.post(
         "/chat",
@@ -186,8 +218,10 @@ def build_router(settings: Settings) -> APIRouter:
     ) -> EventSourceResponse:
         slot: ServiceSlot = request.app.state.slot
         services = slot.require()
-        history = admit(request, body, x_passerelle_session)
-        events = services.engine.stream(body.question, history)
+        history, scope = admit(request, body, x_passerelle_session)
+        events = services.scheduler.stream(
+            services.engine_for(scope), body.question, history, client=_client(request, body)
+        )
         # Pull the first event before answering 200, so that refused questions get a status.
         try:
             first = await run_in_threadpool(next, events, _END)
@@ -222,6 +256,7 @@ def build_router(settings: Settings) -> APIRouter:
             "documents": int(status.get("documents", 0)),
             "chunks": int(status.get("chunks", 0)),
             "generator": slot.services.settings.generator,
+            "queue": slot.services.scheduler.health(),
         }
 
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -41,6 +41,12 @@ class AskRequest(BaseModel):
         default=None,
         max_length=128,
         description="Conversation id for per-session rate limits (or X-Passerelle-Session).",
+    )
+    collection: str | None = Field(
+        default=None,
+        max_length=63,
+        description="Search only this collection (the widget's data-collection); 403 "
+        "collection_not_allowed unless the caller (key, origin) may read it.",
     )
 
 
@@ -86,6 +92,12 @@ class HealthModel(BaseModel):
     documents: int
     chunks: int
     generator: str
+    queue: dict[str, Any] | None = Field(
+        default=None,
+        description="The language model's queue (server/scheduler.py): waiting, running, "
+        "slots, budget_s, expected_wait_s, service_s_avg/_p50/_p95 of recent answers, "
+        "services_measured, answers (model / quick / direct counts).",
+    )
 
 
 class LoadingModel(BaseModel):

@@ -342,8 +342,11 @@ def test_health_reports_the_loaded_index(client: TestClient) -> None:
         "documents": 2,
         "chunks": response.json()["chunks"],
         "generator": "extractive",
+        "queue": response.json()["queue"],
     }
     assert response.json()["chunks"] > 0
+    queue = response.json()["queue"]  # the model's queue: empty (tests/test_scheduler.py)
+    assert (queue["waiting"], queue["running"], queue["budget_s"]) == (0, 0, 10.0)
 
 
 def test_health_is_503_loading_until_services_are_loaded(index_service: IndexService) -> None:

@@ -14,11 +14,14 @@ from typing import Any
 
 import gradio as gr
 
+from answer.engine import AnswerEngine
 from answer.types import AnswerEvent, AnswerResult, Message, SourcesEvent, TokenEvent
+from index.collections import CollectionConfig, Scope, ScopedIndex, parse_scope
 from server.adminauth import AdminAuth
 from server.admission import Refused, admit_question
 from server.clients import request_address
 from server.ratelimit import RateLimiter
+from server.scheduler import QueuedEvent
 from server.services import Services
 from ui import render
 from ui.examples import example_questions
@@ -47,12 +50,26 @@ class ChatHandlers:
     ) -> None:
         self.services = services
         self.settings = services.settings
-        self.index = services.index
-        self.engine = services.engine
+        self.collections = CollectionConfig(services.settings.corpus_dir)
+        self.scheduler = services.scheduler  # the API's: one queue for the model
         self.feedback = feedback
         self.limiter = limiter or RateLimiter()  # app.py passes the API's: one set of limits
 
     # -- helpers -----------------------------------------------------------------------
+    @property
+    def scope(self) -> Scope:
+        """Collections this chat may search and show (``PASSERELLE_CHAT_COLLECTIONS``)."""
+        return parse_scope(self.settings.chat_collections, self.collections)
+
+    @property
+    def index(self) -> ScopedIndex:
+        """The index as this chat may see it: answers, sources, viewer, examples."""
+        return self.services.index.scoped(self.scope)
+
+    @property
+    def engine(self) -> AnswerEngine:
+        return self.services.engine_for(self.scope)
+
     def document_text(self, source: str) -> str | None:
         try:
             return self.index.document_text(source)
@@ -178,8 +195,17 @@ class ChatHandlers:
         partial = ""
         last = 0.0
         try:
-            for event in self.engine.stream(question, self.history(turns[:-1])):
-                if isinstance(event, SourcesEvent):
+            client = getattr(request, "session_hash", None) or request_address(request)
+            for event in self.scheduler.stream(
+                self.engine, question, self.history(turns[:-1]), client=f"gradio:{client}"
+            ):
+                if isinstance(event, QueuedEvent):
+                    waiting = t(lang, "queued").format(
+                        position=event.position, seconds=round(event.expected_s)
+                    )
+                    turn["html"] = f'<span class="psl-cursor">{render.esc(waiting)}</span>'
+                    yield self.messages(turns), gr.skip(), gr.skip(), turns
+                elif isinstance(event, SourcesEvent):
                     turn["citations"] = [asdict(c) for c in event.citations]
                     yield (
                         self.messages(turns),
@@ -397,7 +423,9 @@ def build_ui(
             fn=h.ask,
             inputs=[question, turns, lang],
             outputs=[chatbot, sources, question, turns],
-            concurrency_limit=4,
+            # waiting is cheap: server/scheduler.py gives the model's turns and answers
+            # quickly past the queue budget, so Gradio's own queue need not hold people back
+            concurrency_limit=32,
             concurrency_id="ask",
         )
         question.submit(**ask_io, api_name="ask")

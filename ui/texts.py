@@ -37,6 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Désolé, une erreur est survenue pendant la réponse. Réessayez dans un instant.",
         "too_long": "Votre question est trop longue ({n} caractères au plus).",
         "thinking": "Recherche dans les documents…",
+        "queued": "En file d'attente (n° {position}) : réponse dans {seconds} s environ…",
         "language": "Langue",
     },
     "en": {
@@ -66,6 +67,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "error": "Sorry, something went wrong while answering. Please try again in a moment.",
         "too_long": "Your question is too long ({n} characters at most).",
         "thinking": "Searching the documents…",
+        "queued": "Waiting in line (no. {position}): answer in about {seconds} s…",
         "language": "Language",
     },
 }

@@ -12,6 +12,7 @@
       open: 'Ouvrir l’assistant', close: 'Fermer l’assistant', send: 'Envoyer', ask: 'Votre question',
       ph: 'Posez votre question…', reset: 'Nouvelle conversation',
       doc: 'Ouvrir le document', wait: 'Recherche dans les documents…',
+      queue: 'En file d’attente (n° {p}) : réponse dans {s} s environ…',
       e403: 'Ce site n’est pas autorisé à utiliser cet assistant.',
       e429: 'Trop de questions d’affilée : réessayez dans {s} secondes.',
       e413: 'Question trop longue{n} : raccourcissez-la.', max: ' ({n} caractères au plus)',
@@ -24,6 +25,7 @@
       open: 'Open the assistant', close: 'Close the assistant', send: 'Send', ask: 'Your question',
       ph: 'Ask your question…', reset: 'New conversation',
       doc: 'Open the document', wait: 'Searching the documents…',
+      queue: 'Waiting in line (no. {p}): answer in about {s} s…',
       e403: 'This site is not allowed to use this assistant.',
       e429: 'Too many questions in a row: retry in {s} seconds.',
       e413: 'Question too long{n}: please shorten it.', max: ' ({n} characters at most)',
@@ -196,7 +198,8 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
           res = await fetch(BASE + '/api/chat', {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', 'X-Passerelle-Session': this.s.id },
-            body: JSON.stringify({ question, history })
+            // data-collection: checked on the server against this site's collections
+            body: JSON.stringify({ question, history, collection: this.dataset.collection || null })
           });
         } catch { throw { m: await this.unreachable() }; }
         if (!res.ok) throw { m: await this.httpError(res) };
@@ -216,7 +219,8 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
             }
             if (!data) continue;
             const p = JSON.parse(data);
-            if (ev === 'sources') cites = p.citations || [];
+            if (ev === 'queued') out.textContent = t.queue.replace('{p}', p.position).replace('{s}', Math.round(p.expected_s));
+            else if (ev === 'sources') cites = p.citations || [];
             else if (ev === 'token') {
               if (!text) out.classList.remove('w');
               text += p.text; out.textContent = text;

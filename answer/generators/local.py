@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 # One model per process: loading takes seconds and 1+ GB of RAM, and a llama.cpp
 # context is not thread-safe, so every call holds ``_LOCK`` while it generates.
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, int, int], Llama] = {}
+_MODELS: dict[tuple[str, int, int, int], Llama] = {}
 _STOPS = ["<|im_end|>", "<|endoftext|>"]
 
 
@@ -36,14 +36,20 @@ def _close_models() -> None:
     _MODELS.clear()
 
 
-def _load(path: Path, threads: int, context: int) -> Llama:
-    key = (str(path), threads, context)
+def _load(path: Path, threads: int, context: int, lookup: int) -> Llama:
+    """The process's model; ``lookup`` > 0 adds prompt-lookup decoding with that many
+    draft tokens. llama.cpp keeps the longest common prefix of consecutive prompts in its
+    KV cache, so the shared system prompt is read once, not at every question."""
+    key = (str(path), threads, context, lookup)
     if key not in _MODELS:
         from llama_cpp import Llama
+        from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-        _MODELS.clear()  # never two models in memory
+        _close_models()  # never two models in memory
+        draft = LlamaPromptLookupDecoding(num_pred_tokens=lookup) if lookup > 0 else None
         _MODELS[key] = Llama(
             model_path=str(path),
+            draft_model=draft,
             n_ctx=context,
             n_threads=threads,
             # llama-cpp-python 0.3.36 segfaults in ggml-cpu on prompts longer than a
@@ -72,11 +78,20 @@ class LocalGenerator:
         self.threads = settings.llm_threads
         self.context = settings.llm_context
         self.max_tokens = settings.max_answer_tokens
+        self.lookup = settings.llm_prompt_lookup
 
     def load(self) -> None:
         """Load the model now (the server does it at start-up, not at the first question)."""
         with _LOCK:
-            _load(self.path, self.threads, self.context)
+            self._model()
+
+    def _model(self) -> Llama:
+        return _load(self.path, self.threads, self.context, self.lookup)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` for this model (benchmarks: tokens per second)."""
+        with _LOCK:
+            return len(self._model().tokenize(text.encode("utf-8"), add_bos=False))
 
     def stream(
         self,
@@ -96,7 +111,7 @@ class LocalGenerator:
         }
         with _LOCK:
             try:
-                llm = _load(self.path, self.threads, self.context)
+                llm = self._model()
                 if prefill is None:
                     for chunk in llm.create_chat_completion(messages=messages, **options):
                         text = chunk["choices"][0]["delta"].get("content")

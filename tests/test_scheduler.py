@@ -1,0 +1,276 @@
+"""The model's scheduler (server/scheduler.py) over the real seed index and engine.
+
+A scripted generator stands in for the model: it takes a known time (or waits for a gate)
+and records which question it answered, so that turns, waits and quick answers can be
+checked exactly. The last test runs the real local model (``llm``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from answer.engine import AnswerEngine
+from answer.types import AnswerEvent, AnswerResult
+from app import create_app
+from server.scheduler import QUICK_NOTE, QueuedEvent, QuickAnswerEvent, Scheduler
+from server.services import Services
+
+LOCAL = "http://127.0.0.1"
+# Seed-corpus questions that retrieval answers (the model is asked for each of them).
+QUESTIONS = [
+    "Quand la Mission Bassin Minier a-t-elle été créée ?",
+    "Qu'est-ce que le programme RESCUE ?",
+    "Qui coordonne le programme en France ?",
+    "Quel accord la Région a-t-elle signé avec le Minas Gerais ?",
+    "Que fait le programme Interreg France-Wallonie-Vlaanderen ?",
+    "Qu'est-ce que le Parc Naturel Transfrontalier du Hainaut ?",
+]
+
+
+class ScriptedModel:
+    """Answers after ``delay`` seconds, or once ``gate`` opens for the first call."""
+
+    name = "scripted"
+
+    def __init__(self, delay: float = 0.05, gate: threading.Event | None = None) -> None:
+        self.delay = delay
+        self.gate = gate
+        self.asked: list[str] = []
+        self.lock = threading.Lock()
+
+    def stream(self, messages, *, max_tokens=None) -> Iterator[str]:
+        prompt = " ".join(m["content"] for m in messages)
+        with self.lock:
+            self.asked.append(next((q for q in QUESTIONS if q in prompt), prompt[:60]))
+            first = len(self.asked) == 1
+        if first and self.gate is not None:
+            assert self.gate.wait(30)
+        time.sleep(self.delay)
+        yield "D'après les documents, voir le passage [1]."
+
+
+def frozen() -> float:
+    """A clock that never moves: waits are estimated exactly from the service time given
+    (the shared test machine's load cannot shift them)."""
+    return 0.0
+
+
+def engine_with(index_service, model: ScriptedModel) -> AnswerEngine:
+    return AnswerEngine(index_service.settings, index_service, generator=model)
+
+
+def in_thread(target, *args) -> tuple[threading.Thread, list]:
+    out: list = []
+    thread = threading.Thread(target=lambda: out.append(target(*args)), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def asking(scheduler: Scheduler, engine, question: str, client: str):
+    """``scheduler.ask`` in a thread: (thread, [answer event once done])."""
+    return in_thread(lambda: scheduler.ask(engine, question, [], client=client))
+
+
+def queue_in_order(scheduler: Scheduler, engine, questions: list[str], client: str) -> list:
+    """Each question asked once the previous one is waiting: a known order of arrival."""
+    asks = []
+    for question in questions:
+        before = scheduler.health()["waiting"]
+        asks.append(asking(scheduler, engine, question, client))
+        wait_until(lambda b=before: scheduler.health()["waiting"] == b + 1)
+    return asks
+
+
+def wait_until(condition, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.01)
+
+
+def assert_checked(result: AnswerResult) -> None:
+    """Every [n] of the answer is one of its citations (answers), or no citation (refusals)."""
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    if result.answerable:
+        assert numbers and numbers <= {c.n for c in result.citations}, result.answer
+    else:
+        assert not result.citations
+
+
+def test_over_budget_gets_a_quick_checked_answer_with_the_note(index_service) -> None:
+    gate = threading.Event()
+    model = ScriptedModel(gate=gate)
+    engine = engine_with(index_service, model)
+    scheduler = Scheduler(budget_s=2.0, initial_service_s=6.0, clock=frozen)
+    busy, _ = asking(scheduler, engine, QUESTIONS[0], "session:a")
+    wait_until(lambda: model.asked)  # the model is answering a's question: ~6 s left
+
+    started = time.monotonic()
+    fr = scheduler.ask(engine, QUESTIONS[1], [], client="session:b")
+    en = scheduler.ask(engine, "What is the RESCUE programme?", [], client="session:c")
+    assert time.monotonic() - started < 10  # at once, not after a's answer
+    for event, lang in ((fr, "fr"), (en, "en")):
+        assert isinstance(event, QuickAnswerEvent)
+        assert event.notice == QUICK_NOTE[lang]
+        assert event.result.answer.endswith(QUICK_NOTE[lang])
+        assert event.result.generator == "extractive"
+        assert_checked(event.result)
+    assert model.asked == [QUESTIONS[0]]  # the quick answers never reached the model
+    gate.set()
+    busy.join(30)
+    assert scheduler.health()["answers"] == {"model": 1, "quick": 2, "direct": 0}
+
+
+def test_clients_take_turns_and_waiting_streams_hear_their_place(index_service) -> None:
+    gate = threading.Event()
+    model = ScriptedModel(gate=gate)
+    engine = engine_with(index_service, model)
+    scheduler = Scheduler(budget_s=600.0, initial_service_s=5.0, tick_s=0.05, clock=frozen)
+    first, _ = asking(scheduler, engine, QUESTIONS[0], "session:x")
+    wait_until(lambda: model.asked)
+    greedy = queue_in_order(scheduler, engine, QUESTIONS[1:4], "session:greedy")
+    # the latecomer's first event says it is second in line: after greedy's first question,
+    # before greedy's two others
+    polite = scheduler.stream(engine, QUESTIONS[4], [], client="session:polite")
+    queued = next(polite)
+    assert isinstance(queued, QueuedEvent)
+    # x's answer (5 s estimated, just begun), then greedy's first
+    assert (queued.position, queued.expected_s) == (2, 10.0)
+    events = []
+    polite_done = threading.Thread(target=lambda: events.extend(polite), daemon=True)
+    polite_done.start()
+    gate.set()
+    for thread in [first, *(t for t, _ in greedy), polite_done]:
+        thread.join(30)
+    assert model.asked == [QUESTIONS[0], QUESTIONS[1], QUESTIONS[4], QUESTIONS[2], QUESTIONS[3]]
+    assert isinstance(events[-1], AnswerEvent) and not isinstance(events[-1], QuickAnswerEvent)
+    assert all(out and not isinstance(out[0], QuickAnswerEvent) for _, out in greedy)
+
+
+def test_a_client_with_questions_waiting_gets_quick_answers_for_more(index_service) -> None:
+    gate = threading.Event()
+    model = ScriptedModel(gate=gate)
+    engine = engine_with(index_service, model)
+    scheduler = Scheduler(budget_s=600.0, initial_service_s=1.0)
+    first, _ = asking(scheduler, engine, QUESTIONS[0], "session:x")
+    wait_until(lambda: model.asked)
+    waiting = queue_in_order(scheduler, engine, QUESTIONS[1:4], "ip:10.0.0.9")
+    extra = scheduler.ask(engine, QUESTIONS[4], [], client="ip:10.0.0.9")
+    assert isinstance(extra, QuickAnswerEvent)  # its 4th question does not take a 4th place
+    gate.set()
+    for thread in [first, *(t for t, _ in waiting)]:
+        thread.join(30)
+    assert QUESTIONS[4] not in model.asked
+
+
+def test_no_question_is_lost_under_a_burst(index_service) -> None:
+    model = ScriptedModel(delay=0.3)
+    engine = engine_with(index_service, model)
+    scheduler = Scheduler(budget_s=1.5, initial_service_s=0.5)
+    asks = [
+        asking(scheduler, engine, QUESTIONS[i % len(QUESTIONS)], f"session:{i % 7}")
+        for i in range(14)
+    ]
+    for thread, _ in asks:
+        thread.join(60)
+    answers = [out[0] for _, out in asks]
+    assert len(answers) == 14
+    quick = [a for a in answers if isinstance(a, QuickAnswerEvent)]
+    assert quick and len(quick) < 14  # some waited for the model, the rest were quick
+    for answer in answers:
+        assert_checked(answer.result)
+    health = scheduler.health()
+    assert health["waiting"] == 0 and health["running"] == 0
+    assert health["answers"]["model"] + health["answers"]["quick"] == 14
+    assert health["answers"]["model"] == len(model.asked) == health["services_measured"]
+    assert health["service_s_p50"] >= 0.3  # measured: the scripted model's delay at least
+
+
+def sse_events(text: str) -> list[tuple[str, str]]:
+    events = []
+    for block in text.replace("\r\n", "\n").strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in lines:
+            events.append((lines["event"], lines.get("data", "")))
+    return events
+
+
+def test_api_streams_the_wait_reports_the_queue_and_answers_quickly_past_budget(
+    index_service,
+) -> None:
+    import json
+
+    gate = threading.Event()
+    model = ScriptedModel(gate=gate)
+    engine = engine_with(index_service, model)
+    # a's answer is estimated at 10 s: the chat question waits (10 s < 15 s), a third one
+    # would wait 20 s and is answered at once
+    scheduler = Scheduler(budget_s=15.0, initial_service_s=10.0, tick_s=0.05, clock=frozen)
+    services = Services(index_service.settings, index_service, engine, scheduler)
+    with TestClient(create_app(services, mount_ui=False), base_url=LOCAL) as client:
+        body = {"question": QUESTIONS[0]}
+        running, _ = in_thread(lambda: client.post("/api/ask", json=body))
+        wait_until(lambda: model.asked)
+        chat = {"question": QUESTIONS[1], "session": "waiting"}
+        waiting, streamed = in_thread(lambda: client.post("/api/chat", json=chat).text)
+        wait_until(lambda: scheduler.health()["waiting"] == 1)
+
+        started = time.monotonic()
+        health = client.get("/api/health")
+        assert time.monotonic() - started < 1.0
+        queue = health.json()["queue"]
+        assert (queue["waiting"], queue["running"], queue["slots"]) == (1, 1, 1)
+        assert queue["expected_wait_s"] == 20.0  # a's answer, then the waiting one
+
+        quick = client.post("/api/ask", json={"question": QUESTIONS[2], "session": "late"})
+        assert quick.status_code == 200
+        data = quick.json()
+        assert data["notice"] == QUICK_NOTE["fr"] and data["generator"] == "extractive"
+        assert data["answer"].endswith(QUICK_NOTE["fr"])
+
+        gate.set()
+        running.join(30)
+        waiting.join(30)
+    names = [name for name, _ in sse_events(streamed[0])]
+    assert names[0] == "queued" and names[-1] == "answer"
+    queued = json.loads(sse_events(streamed[0])[0][1])
+    assert queued == {"position": 1, "expected_s": 10.0}
+    assert "notice" not in json.loads(sse_events(streamed[0])[-1][1])
+
+
+@pytest.mark.llm
+def test_two_simultaneous_questions_both_get_checked_answers_from_the_real_model(
+    seed_settings, index_service
+) -> None:
+    if not seed_settings.llm_path.is_file():
+        pytest.skip(f"model file {seed_settings.llm_path} missing (scripts/assemble_model.py)")
+    from answer.generators.local import LocalGenerator
+
+    generator = LocalGenerator(seed_settings)
+    generator.load()
+    engine = AnswerEngine(seed_settings, index_service, generator)
+    scheduler = Scheduler(budget_s=60.0)  # both wait for the model: none is degraded
+    asks = [
+        asking(scheduler, engine, question, f"session:{i}")
+        for i, question in enumerate(
+            [
+                "Dans quelle ville s'est tenu le forum des acteurs en octobre 2009 ?",
+                "Combien de sites brésiliens ont été identifiés ?",
+            ]
+        )
+    ]
+    for thread, _ in asks:
+        thread.join(300)
+    results = [out[0].result for _, out in asks]
+    assert all(not isinstance(out[0], QuickAnswerEvent) for _, out in asks)
+    assert any(r.generator == "local" for r in results), [r.answer for r in results]
+    for result in results:
+        assert result.answerable, result.answer
+        assert_checked(result)
+    assert scheduler.health()["services_measured"] == 2
