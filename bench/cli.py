@@ -40,13 +40,13 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def imported(args: list[str], env: dict[str, str]) -> list[str]:
+def imported(args: list[str], env: dict[str, str], code: Path = ROOT) -> list[str]:
     """Heavy packages a command imports."""
-    code = (
+    program = (
         "import sys; from cli import main; main(sys.argv[1:]);"
         f"print('@', [m for m in {HEAVY!r} if m in sys.modules])"
     )
-    out = subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=ROOT,
+    out = subprocess.run([sys.executable, "-c", program, *args], env=env, cwd=code,
                          check=True, capture_output=True, text=True).stdout  # fmt: skip
     return eval(out.rsplit("@", 1)[1])  # noqa: S307 - our own printed list
 
@@ -55,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--label", default="")
+    parser.add_argument("--code", type=Path, default=None, help="time another checkout")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="passerelle-bench-cli-"))
     try:
@@ -63,8 +64,11 @@ def main() -> None:
         env["PASSERELLE_DATA_DIR"] = str(root / "data")
         env["PASSERELLE_CORPUS_DIR"] = str(root / "corpus")
         env["PASSERELLE_INGEST_NICE"] = "0"
+        if args.code is not None:
+            env["PYTHONPATH"] = str(args.code)  # ahead of this checkout's editable install
         subprocess.run([str(PASSERELLE), "ingest"], env=env, check=True, capture_output=True)
-        result: dict = {"runs": args.runs, "load_average_before": os.getloadavg()[0]}
+        result: dict = {"runs": args.runs, "code": str(args.code or ROOT),
+                        "load_average_before": os.getloadavg()[0]}  # fmt: skip
         for name, command in COMMANDS.items():
             timed(command, env)  # warm: files in the page cache
             runs = [timed(command, env) for _ in range(args.runs)]
@@ -74,7 +78,7 @@ def main() -> None:
                 "wall_s_p50": round(percentile(walls, 50), 2),
                 "cpu_s_min": round(min(cpus), 2),
                 "cpu_s_p50": round(percentile(cpus, 50), 2),
-                "imports": imported(command, env),
+                "imports": imported(command, env, args.code or ROOT),
             }
         result["load_average_after"] = os.getloadavg()[0]
     finally:

@@ -239,8 +239,9 @@ def start_server(
     if code is not None:
         env["PYTHONPATH"] = str(code)  # ahead of this checkout's editable install
         env["PASSERELLE_LLM_PATH"] = str(Settings().llm_path)
-    subprocess.run([str(PASSERELLE), "ingest", "--json"], env=env, cwd=root,
-                   check=True, capture_output=True, timeout=600)  # fmt: skip
+    setup = {**env, "PASSERELLE_INGEST_NICE": "0"}  # the first index: nothing to answer yet
+    subprocess.run([str(PASSERELLE), "ingest", "--json"], env=setup, cwd=root,
+                   check=True, capture_output=True, timeout=1800)  # fmt: skip
     port = free_port()
     log = open(root / "server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -250,7 +251,7 @@ def start_server(
     return f"http://127.0.0.1:{port}", proc, env
 
 
-def wait_ready(url: str, timeout: float = 300, proc: subprocess.Popen | None = None) -> float:
+def wait_ready(url: str, timeout: float = 1200, proc: subprocess.Popen | None = None) -> float:
     """Seconds until /api/health answers 200."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -265,7 +266,9 @@ def wait_ready(url: str, timeout: float = 300, proc: subprocess.Popen | None = N
     raise TimeoutError(f"{url} not ready after {timeout} s")
 
 
-def summary(run: Run, args: argparse.Namespace, generator: str, wall_s: float) -> dict:
+def summary(
+    run: Run, args: argparse.Namespace, generator: str, ingest: bool, wall_s: float
+) -> dict:
     done = [t for t in run.turns if not t.error]
     first = [t.first_token_s for t in done if t.first_token_s is not None]
     total = [t.total_s for t in done if t.total_s is not None]
@@ -279,7 +282,7 @@ def summary(run: Run, args: argparse.Namespace, generator: str, wall_s: float) -
         "seconds": args.seconds,
         "read_seconds": args.read,
         "generator_setting": generator,
-        "ingest_running": args.ingest,
+        "ingest_running": ingest,
         "wall_seconds": round(wall_s, 1),
         "questions": len(run.turns),
         "follow_ups": sum(t.follow_up for t in run.turns),
@@ -308,12 +311,38 @@ def summary(run: Run, args: argparse.Namespace, generator: str, wall_s: float) -
     }
 
 
+def phase(url: str, env: dict, args: argparse.Namespace, generator: str, ingest: bool) -> dict:
+    """One run of ``args.conversations`` for ``args.seconds``, re-indexing if ``ingest``."""
+    run = Run()
+    stop = threading.Event()
+    helpers = [threading.Thread(target=poll_health, args=(url, run, stop), daemon=True)]
+    if ingest:
+        helpers.append(threading.Thread(target=keep_ingesting, args=(env, run, stop), daemon=True))
+    for helper in helpers:
+        helper.start()
+    start = time.monotonic()
+    deadline = start + args.seconds
+    threads = [
+        threading.Thread(target=conversation, args=(n, url, run, deadline, args), daemon=True)
+        for n in range(args.conversations)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(args.seconds + args.timeout + args.read + 10)
+    stop.set()
+    for helper in helpers:
+        helper.join(120)
+    return summary(run, args, generator, ingest, time.monotonic() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60, help="no question starts after")
     parser.add_argument("--read", type=float, default=10, help="reading time between questions")
     parser.add_argument("--ingest", action="store_true", help="re-index during the test")
+    parser.add_argument("--compare", action="store_true", help="a run without, then with ingest")
     parser.add_argument("--generator", default=None, help="for the server the bench starts")
     parser.add_argument("--url", default=None, help="an already served app on 127.0.0.1")
     parser.add_argument("--timeout", type=float, default=300, help="longest wait per answer")
@@ -332,7 +361,7 @@ def main() -> None:
             url = args.url.rstrip("/")
             if urlparse(url).hostname != "127.0.0.1":
                 parser.error("--url must be on 127.0.0.1")
-            if args.ingest:
+            if args.ingest or args.compare:
                 parser.error("--ingest needs the bench's own server (no --url)")
             generator = args.generator or "?"
         else:
@@ -341,32 +370,15 @@ def main() -> None:
         ready_s = wait_ready(url, proc=proc)
         print(
             f"server ready at {url} in {ready_s:.1f} s; {args.conversations} conversations "
-            f"for {args.seconds:g} s ({generator}{', ingest running' if args.ingest else ''})"
+            f"for {args.seconds:g} s ({generator})"
         )
-        run = Run()
-        stop = threading.Event()
-        helpers = [threading.Thread(target=poll_health, args=(url, run, stop), daemon=True)]
-        if args.ingest:
-            helpers.append(
-                threading.Thread(target=keep_ingesting, args=(env, run, stop), daemon=True)
-            )
-        for helper in helpers:
-            helper.start()
-        start = time.monotonic()
-        deadline = start + args.seconds
-        threads = [
-            threading.Thread(target=conversation, args=(n, url, run, deadline, args), daemon=True)
-            for n in range(args.conversations)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(args.seconds + args.timeout + args.read + 10)
-        stop.set()
-        for helper in helpers:
-            helper.join(120)
-        result = summary(run, args, generator, time.monotonic() - start)
+        phases = [False, True] if args.compare else [args.ingest]
+        results = [phase(url, env, args, generator, ingest) for ingest in phases]
     finally:
+        log = root / "server.log"
+        if proc is not None and proc.poll() is not None and log.exists():
+            print(f"the server exited ({proc.returncode}); its log ends with:", file=sys.stderr)
+            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
         if proc is not None:
             proc.terminate()
             try:
@@ -374,11 +386,16 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(root, ignore_errors=True)
-    for key, value in result.items():
-        print(f"{key:>24}: {value}")
-    name = f"load-{generator}" + ("-ingest" if args.ingest else "")
+    for result in results:
+        for key, value in result.items():
+            print(f"{key:>24}: {value}")
+    if args.compare:
+        name, payload = f"load-{generator}-compare", {"without_ingest": results[0],
+                                                       "with_ingest": results[1]}  # fmt: skip
+    else:
+        name, payload = f"load-{generator}" + ("-ingest" if args.ingest else ""), results[0]
     name += f"-{args.label}" if args.label else ""
-    print(f"written {write_result(name, result)}")
+    print(f"written {write_result(name, payload)}")
 
 
 if __name__ == "__main__":
