@@ -47,7 +47,7 @@ def test_ingest_runs_at_low_priority_with_its_worker_threads(
 ) -> None:
     service = IndexService(settings)
     service.embed_model.get_query_embedding("warm-up")  # the caller's own workers, nice 0
-    mine = priority.thread_nice()
+    assert priority.thread_nice() < priority.INGEST_NICE
     service.ingest()
     assert embedding_calls
     for call in embedding_calls:
@@ -56,7 +56,9 @@ def test_ingest_runs_at_low_priority_with_its_worker_threads(
         # the embedding thread and at least one OpenMP worker it started (2 cores)
         assert len(low) >= min(2, os.cpu_count() or 1), call["threads"]
         assert call["size"] <= priority.YIELD_BATCH
-    assert priority.thread_nice() == mine  # the caller's priority is untouched
+    # the caller's priority is untouched (compared with 19: the machine's other users may
+    # renice this process meanwhile)
+    assert priority.thread_nice() < priority.INGEST_NICE
     assert service.search("Qui est la directrice ?", k=1)
 
 
