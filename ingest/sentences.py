@@ -34,9 +34,12 @@ from ingest.text import fold, sentences
 SENTENCE = "sentence"
 UNITS = "units"  # chunk metadata: how many units of the chunk are stored
 MIN_SENTENCE_CHARS = 12  # shorter pieces ("1.", "Contact") carry no meaning of their own
-# Unit length and the chunk length from which units are made: chosen on half of the PIAF
-# articles (48 articles, 1,019 questions) and checked on the other half (1,006 questions),
-# bench/retrieval.py --units; numbers in README (Retrieval).
+# Unit length and the chunk length from which units are made: picked from unit counts and
+# embedded characters on PIAF (401 chunks) and the list-heavy corpus (360 chunks) between
+# 150-350/0, 200-400/500, 200-400/700 and 250-500/700. NOT yet validated for quality: the
+# PIAF run (bench/retrieval.py --units 200,400,700: hit@5 on all 2,025 questions and on
+# each half of the articles) did not finish on the shared machine; until it shows hit@5
+# within 0.005 of 0.953, treat 700 as provisional (0 keeps units for every chunk).
 UNIT_MIN_CHARS = 200
 UNIT_MAX_CHARS = 400
 UNITS_FROM_CHUNK_CHARS = 700
