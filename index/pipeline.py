@@ -41,7 +41,7 @@ class Plan:
 
 
 # Bumped when chunking or sentence splitting changes what is stored for the same file.
-CHUNKER_VERSION = 4  # 4: sentence units (ingest/sentences.py)
+CHUNKER_VERSION = 5  # 4: sentence units (ingest/sentences.py); 5: units for every chunk
 
 
 def pipeline_key(settings: Settings) -> str:
