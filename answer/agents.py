@@ -190,8 +190,10 @@ def swapped_subjects(claim: str, passage: str) -> list[str]:
         others = [s for s in p_names if s not in where]
         for action in _actions(c_tokens, span[1]):
             acted = [i for i, t in enumerate(p_tokens) if not t.capital and stems(t.text) & action]
-            if not acted or any(_writes(p_tokens, s, i) for s in where for i in acted):
-                continue
+            if not acted:
+                break  # an action the passage does not write: left to the overlap check
+            if any(_writes(p_tokens, s, i) for s in where for i in acted):
+                continue  # written for this name (an adjective of it, or its action): next
             # unsupported only when the passage gives this action to someone else
             if any(_writes(p_tokens, s, i) for s in others for i in acted):
                 swapped.append(" ".join(t.text for t in c_tokens[span[0] : span[1]]))

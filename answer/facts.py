@@ -149,9 +149,12 @@ class Facts:
     months: list[str] = field(default_factory=list)
     magnitudes: list[str] = field(default_factory=list)
     quantities: list[tuple[str, list[str]]] = field(default_factory=list)  # number, nouns
+    quotes: list[str] = field(default_factory=list)  # text between quotation marks
 
     def __bool__(self) -> bool:
-        return bool(self.numbers or self.urls or self.names or self.months or self.magnitudes)
+        return bool(
+            self.numbers or self.urls or self.names or self.months or self.magnitudes or self.quotes
+        )
 
 
 def sentence_facts(sentence: str) -> Facts:
@@ -179,7 +182,15 @@ def sentence_facts(sentence: str) -> Facts:
         months=re.findall(rf"(?<=\d )(?:{_MONTHS})\b|\b(?:{_MONTHS})(?= \d{{4}})", folded),
         magnitudes=re.findall(rf"\d+(?:[.,]\d+)? (?:{MAGNITUDES})", folded),
         quantities=quantities(folded, after=3),
+        quotes=[fold(q) for q in _QUOTED.findall(raw) if len(q.split()) >= QUOTE_MIN_WORDS],
     )
+
+
+# A title or a phrase written between quotation marks claims to be the document's own words:
+# it must be found as written (folded). Shorter quotes ("« noire »") are often the answer's
+# own emphasis.
+QUOTE_MIN_WORDS = 3
+_QUOTED = re.compile(r"[«“\"]\s*([^«»“”\"]{3,200}?)\s*[»”\"]")
 
 
 _YEAR = re.compile(r"(?:1[5-9]|20)\d\d")
@@ -239,6 +250,7 @@ def _name_found(name: str, ev: PassageFacts, language: Language = "fr") -> bool:
 def missing_facts(facts: Facts, ev: PassageFacts, language: Language = "fr") -> list[str]:
     """The facts of a sentence that the evidence does not contain."""
     missing = [n for n in facts.numbers if not (number_variants(n) & ev.numbers)]
+    missing += [q for q in facts.quotes if q not in ev.text]
     for url in facts.urls:
         core = re.sub(r"^(?:https?://)?(?:www\.)?", "", fold(url)).rstrip("/")
         if core not in ev.text:

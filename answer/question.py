@@ -242,12 +242,16 @@ class Question:
 _ITEM_KINDS = {"amount", "count", "date", "who", "place", "url", "email", "phone", "contact"}
 
 
+# Shorter words are too often other real words one letter away ("found" / "fonds").
+TYPO_MIN_LETTERS = 6
+
+
 def _keyword_typos_fixed(folded: str) -> str:
     """Question words one typo away from a pattern keyword ("budjet", "telephonne") are
     read as that keyword."""
     out = []
     for word in folded.split(" "):
-        if len(word) >= 5 and word not in _KEYWORDS:
+        if len(word) >= TYPO_MIN_LETTERS and word not in _KEYWORDS:
             close = get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
             word = close[0] if close else word
         out.append(word)

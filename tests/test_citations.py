@@ -207,3 +207,28 @@ def test_supporting_span_is_the_sentence_the_claim_rests_on(passages: list[Citat
     assert supporting_span(answer, 2, passages[1].text) is None  # [2] is not cited
     unrelated = "Le Tour de France passe par Arras [4]."
     assert supporting_span(unrelated, 4, passages[3].text) is None
+
+
+def test_a_quoted_title_must_be_the_passage_own_words(passages: list[Citation]) -> None:
+    invented = (
+        "Les travaux ont abouti au manuel « Les bonnes pratiques pour la gestion des "
+        "après-mines » [1]."
+    )
+    assert not check_answer(invented, passages, "fr").answerable  # no such title in [1]
+    quoted = "Le programme « Mosaïques d’Aires Protégées » a identifié 9 sites brésiliens [2]."
+    assert check_answer(quoted, passages, "fr").answer == quoted
+
+
+def test_who_did_what_a_name_given_another_s_action_is_not_supported(
+    passages: list[Citation],
+) -> None:
+    swapped = (
+        "La Fédération Nationale des Parcs Naturels Régionaux s’est engagée dans une démarche "
+        "de coopération avec le Brésil [2]."
+    )
+    assert not check_answer(swapped, passages, "fr").answerable
+    faithful = (
+        "La Région Nord - Pas-de-Calais s’est engagée dans une démarche de coopération avec "
+        "le Brésil [2]."
+    )
+    assert check_answer(faithful, passages, "fr").answerable
