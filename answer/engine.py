@@ -189,11 +189,15 @@ class AnswerEngine:
                 log.info("model answer refused or not answering; quoting the passages")
             reply = fallback.answer(evidence, question)
             quoted = self._checked(reply.text, question, citations)
+            refused = result is not None and not result.answerable
             if not reply.answerable:
                 quoted.answerable = False
             # the streamed text (if any) is replaced by the final answer; mark the switch
             yield TokenEvent(("\n\n" if generator is not None else "") + quoted.answer)
-            result, used = quoted, fallback.NAME
+            # a model refusal that the passages confirm stays the model's verdict; the
+            # engine only adds the nearest passage
+            used = used if refused and not reply.answerable else fallback.NAME
+            result = quoted
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query

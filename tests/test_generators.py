@@ -93,7 +93,8 @@ def local_engine(seed_settings: Settings, index_service) -> AnswerEngine:
 @pytest.mark.llm
 def test_local_model_answers_french_question_with_citation(local_engine: AnswerEngine) -> None:
     result = local_engine.ask("Dans quelle ville s'est tenu le forum des acteurs en octobre 2009 ?")
-    # "extractive" when the model refused although a passage sentence clearly answers
+    # Known gap (issue 9 note): the model's text is sometimes replaced by the quote here;
+    # the English and refusal tests below require the model's own answer.
     assert result.generator in ("local", "extractive")
     assert_cited_fact(result, "Belo Horizonte")
     assert result.timings_ms["first_token"] <= result.timings_ms["total"]
@@ -102,7 +103,7 @@ def test_local_model_answers_french_question_with_citation(local_engine: AnswerE
 @pytest.mark.llm
 def test_local_model_answers_in_english_from_french_documents(local_engine: AnswerEngine) -> None:
     result = local_engine.ask("How many Brazilian sites were identified in the programme?")
-    assert result.language == "en"
+    assert result.language == "en" and result.generator == "local", result.answer
     assert_cited_fact(result, "9")
     english = {"the", "were", "identified", "sites", "in"}
     assert len(english & set(re.findall(r"\w+", result.answer.lower()))) >= 2, result.answer
@@ -112,8 +113,9 @@ def test_local_model_answers_in_english_from_french_documents(local_engine: Answ
 def test_local_model_refuses_when_documents_lack_the_answer(local_engine: AnswerEngine) -> None:
     result = local_engine.ask("Quel est le budget annuel de la Mission Bassin Minier ?")
     assert not result.answerable, result.answer
-    assert result.citations == []
-    assert "budget" not in result.answer.lower() or "ne contiennent pas" in result.answer
+    assert result.generator == "local"  # the model's refusal (the engine may add the nearest fact)
+    assert result.answer.startswith("Les documents ne"), result.answer
+    assert not re.search(r"\d+\s*(?:millions|€)", result.answer)  # no amount passed as the budget
 
 
 @pytest.mark.llm

@@ -22,7 +22,10 @@ IMG = '<img src=x onerror="window.__pwned=1">'
 TRAP_DOC = (
     "Programme Balise des corons\n\n"
     f"Le programme Balise des corons rénove les façades des cités minières. {SCRIPT} "
-    f"Son budget est de 3 millions d'euros. {IMG} Il est piloté par la ville de Lens.\n"
+    # the budget sentence names its programme: this test is about markup, and the engine
+    # does not yet read "Son budget" as the budget of the programme named before
+    f"Le budget de Balise des corons est de 3 millions d'euros. {IMG} "
+    "Il est piloté par la ville de Lens.\n"
 )
 SEED_QUESTION = (
     "Avec quels partenaires la Mission Bassin Minier a-t-elle mené le programme RESCUE ?"
@@ -135,7 +138,7 @@ def test_source_link_opens_the_document_with_span_highlighted(  # type: ignore[n
 ) -> None:
     text = browser_services.index.document_text("balise-des-corons.txt")
     assert text is not None
-    span = "Son budget est de 3 millions d'euros."
+    span = "Le budget de Balise des corons est de 3 millions d'euros."
     start = text.index(span)
     page.goto(f"{base_url}/?source=balise-des-corons.txt&start={start}&end={start + len(span)}")
     page.locator("#psl-doc mark.psl-span").wait_for()
