@@ -50,20 +50,6 @@ def answer(evidence: Evidence, question: Question) -> Quoted:
     return not_given(evidence, question)
 
 
-def strong_answer(evidence: Evidence, question: Question) -> Quoted | None:
-    """Quotes only when a sentence clearly answers (most of the question's terms), else None:
-    what overrules a model's refusal."""
-    best = evidence.best()
-    if best is None or not evidence.same_language or best.coverage < STRONG_COVERAGE:
-        return None
-    picked = pick(evidence, question)
-    return Quoted(_quote(picked, question), True) if picked else None
-
-
-# Weighted share of the question's terms a sentence must hold to overrule a model refusal.
-STRONG_COVERAGE = 0.5  # seed questions: answerable 0.51-1.0, "annual budget" 0.33
-
-
 def not_given(evidence: Evidence, question: Question) -> Quoted:
     """ "The documents do not give this …; the nearest passages say: … [n]" (not an answer)."""
     lang = question.language

@@ -128,10 +128,6 @@ NEAREST_FACTS: dict[Language, str] = {
     "en": "The closest passage says:",
 }
 
-GENERATION_FAILED_NOTE: dict[Language, str] = {
-    "fr": "(Réponse extraite directement des documents : le modèle de langue n'a pas pu répondre.)",
-    "en": "(Answer extracted from the documents: the language model could not answer.)",
-}
 
 
 def answer_messages(
