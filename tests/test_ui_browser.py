@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS
 
 from server.services import Services
 from settings import ROOT, Settings
@@ -50,17 +48,6 @@ def base_url(browser_services: Services) -> Iterator[str]:
 
     with serve_in_thread(app.create_app(browser_services)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

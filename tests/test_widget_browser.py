@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from helpers import CHROMIUM, CHROMIUM_ARGS
 
 from answer.engine import AnswerEngine
 from app import create_app
@@ -110,16 +109,6 @@ def sites(
         thread.join(timeout=10)
         for host in hosts:
             host.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
