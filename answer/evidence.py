@@ -141,10 +141,10 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
         weights[w] = _weight(w, raw, n_sent)
     total = sum(weights.values()) or 1.0
     subject_weights = {w: weights.get(w) or _weight(w, raw, n_sent) for w in question.subject_terms}
-    present = [wt for w, wt in subject_weights.items() if any(_keys(w) & k for *_, k in raw)]
-    for w in subject_weights:
-        if not any(_keys(w) & k for *_, k in raw):
-            subject_weights[w] = ABSENT_WEIGHT * max(present, default=1.0)
+    absent = {w for w in subject_weights if not any(_keys(w) & k for *_, k in raw)}
+    rarest = max((wt for w, wt in subject_weights.items() if w not in absent), default=1.0)
+    for w in absent:
+        subject_weights[w] = ABSENT_WEIGHT * rarest
     subject_total = sum(subject_weights.values()) or 1.0
     passage_keys: dict[int, set[str]] = {}
     for n, _i, _sent, keys in raw:
