@@ -14,8 +14,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="passerelle", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="mirror the corpus folder into the index")
-    p.add_argument("path", nargs="?", type=Path, default=None, help="folder (default: corpus/)")
+    p = sub.add_parser("ingest", help="mirror the corpus folder (and web sources) into the index")
+    p.add_argument(
+        "path",
+        nargs="?",
+        default=None,
+        help="folder (default: corpus/ and sources.toml), or a sitemap, page or site URL",
+    )
+    p.add_argument("--depth", type=int, default=None, help="links followed from a page URL")
+    p.add_argument("--watch", action="store_true", help="re-index the folder when it changes")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

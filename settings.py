@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     # OCR of PDF pages without a text layer (Tesseract language names; empty: no OCR)
     ocr_languages: str = "fra+eng"
     ocr_dpi: int = 300
+    # Web sources (sources/): sources.toml beside the corpus folder unless named here
+    sources_file: Path | None = None
+    web_delay_s: float = 1.0  # seconds between two requests to one site (robots.txt may ask more)
+    web_max_pages: int = 200  # pages read from one source at most (sitemap or crawl)
+    web_timeout_s: float = 15.0  # connect and read timeout of one request
+    web_user_agent: str = "Passerelle/0.1 (indexeur de documents)"
+    # Watched folder (passerelle ingest --watch): quiet time before a re-index
+    watch_debounce_ms: int = 1500
 
     # Retrieval
     top_k: int = 5

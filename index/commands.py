@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from pathlib import Path
 
 from index.service import IndexService, IngestBusy
 from index.store import StoreUnavailable
+from index.types import IngestReport
+from ingest.corpus import is_url
+from ingest.errors import DocumentError
 from settings import get_settings
 
 
@@ -17,27 +22,52 @@ def _fail(message: str) -> int:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    """Mirror the corpus folder into the index; exit 1 if any file failed."""
+    """Mirror the corpus folder (and sources.toml), or index one web source; exit 1 if any
+    document failed, 2 if the index cannot be used."""
     service = IndexService(get_settings())
+    target = str(args.path) if args.path is not None else None
     try:
-        report = service.ingest(args.path, dry_run=args.dry_run, progress=not args.json)
-    except (StoreUnavailable, IngestBusy, FileNotFoundError) as exc:
+        if target and is_url(target):
+            if args.watch:
+                return _fail("--watch takes a folder, not a URL")
+            from sources.config import make_source
+
+            source = make_source(target, depth=args.depth or 0)
+            report = service.ingest(web=[source], dry_run=args.dry_run, progress=not args.json)
+        elif args.watch:
+            from index.watch import watch
+
+            folder = Path(target) if target else service.settings.corpus_dir
+            print(f"watching {folder} (Ctrl+C to stop)", file=sys.stderr)
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the watch
+                watch(service, folder, lambda report: _print_report(report, args.json))
+            return 0
+        else:
+            path = Path(target) if target else None
+            report = service.ingest(path, dry_run=args.dry_run, progress=not args.json)
+    except (StoreUnavailable, IngestBusy, FileNotFoundError, DocumentError) as exc:
         return _fail(str(exc))
-    if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False))
-    else:
-        verb = "would be" if report.dry_run else ""
-        for sign, names in (("+", report.added), ("~", report.updated), ("-", report.removed)):
-            for name in names:
-                print(f"{sign} {name}")
-        for failure in report.failed:
-            print(f"! {failure.path}: {failure.error}", file=sys.stderr)
-        print(
-            f"{len(report.added)} new, {len(report.updated)} changed, "
-            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed {verb}".rstrip()
-            + f"; {len(report.failed)} failed; {report.chunks} chunks; {report.seconds:.1f} s"
-        )
+    _print_report(report, args.json)
     return 1 if report.failed else 0
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    """The plan as applied (``+ ~ - !`` lines and a summary), or one JSON object."""
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+        return
+    verb = "would be" if report.dry_run else ""
+    for sign, names in (("+", report.added), ("~", report.updated), ("-", report.removed)):
+        for name in names:
+            print(f"{sign} {name}")
+    for failure in report.failed:
+        print(f"! {failure.path}: {failure.error}", file=sys.stderr)
+    print(
+        f"{len(report.added)} new, {len(report.updated)} changed, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed {verb}".rstrip()
+        + f"; {len(report.failed)} failed; {report.chunks} chunks; {report.seconds:.1f} s",
+        flush=True,
+    )
 
 
 def status(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
@@ -20,10 +21,19 @@ from llama_index.core.schema import BaseNode, TransformComponent
 from llama_index.core.storage.docstore import SimpleDocumentStore
 from tqdm import tqdm
 
+from index.chunk_store import ChunkStore
 from index.collections import DEFAULT_COLLECTION, METADATA_KEY, CollectionError, collection_of
 from index.types import IngestFailure, IngestReport
 from ingest.chunk import FrenchChunker
-from ingest.corpus import CorpusFile, content_hash, load_document, read_metadata, scan
+from ingest.corpus import (
+    CorpusDocument,
+    CorpusFile,
+    content_hash,
+    is_url,
+    load_document,
+    read_metadata,
+    scan,
+)
 from ingest.errors import DocumentError
 from ingest.sentences import SentenceNodes
 from settings import Settings
@@ -32,12 +42,25 @@ ProgressFn = Callable[[float, str], None]
 BATCH_CHARS = 60_000  # about 64 chunks: one embedding batch, one docstore save
 
 
+DocumentLoader = Callable[[], CorpusDocument]
+
+
 @dataclass
 class Plan:
-    """What a run will do; ``todo`` holds the files to (re)index."""
+    """What a run will do: ``todo`` holds the files to (re)index, ``pages`` the web
+    documents (their identity and how to build them; ``sources/plan.py``)."""
 
     report: IngestReport
     todo: list[tuple[CorpusFile, str, dict[str, str]]] = field(default_factory=list)
+    pages: list[tuple[str, DocumentLoader]] = field(default_factory=list)
+
+    def loaders(self, max_bytes: int) -> list[tuple[str, DocumentLoader]]:
+        """Every document to (re)index, files first, with the call that builds it."""
+        files = [
+            (file.source, partial(load_document, file, meta, doc_hash, max_bytes))
+            for file, doc_hash, meta in self.todo
+        ]
+        return files + self.pages
 
 
 # Bumped when chunking or sentence splitting changes what is stored for the same file.
@@ -76,7 +99,10 @@ def indexed_metadata(docstore: SimpleDocumentStore) -> dict[str, dict]:
 
 
 def make_plan(settings: Settings, folder: Path, docstore: SimpleDocumentStore) -> Plan:
-    """Compare the folder with the docstore: +new, ~changed, =unchanged, −removed."""
+    """Compare the folder with the docstore: +new, ~changed, =unchanged, −removed.
+
+    Only files are planned here: web documents (keyed by URL) are their own group, so a
+    folder never removes a web page, nor a web source a file."""
     report = IngestReport()
     plan = Plan(report)
     try:
@@ -120,7 +146,7 @@ def make_plan(settings: Settings, folder: Path, docstore: SimpleDocumentStore) -
             continue
         (report.updated if old else report.added).append(file.source)
         plan.todo.append((file, doc_hash, meta))
-    indexed = set(docstore.get_all_document_hashes().values())
+    indexed = {s for s in docstore.get_all_document_hashes().values() if not is_url(s)}
     report.removed = sorted(indexed - present)
     return plan
 
@@ -144,18 +170,18 @@ def run_plan(
     if report.removed:
         save_docstore(docstore, docstore_path)
 
-    max_bytes = int(settings.max_file_mb * 1_000_000)
-    total = len(plan.todo)
+    todo = plan.loaders(settings.max_file_bytes)
+    total = len(todo)
     bar = tqdm(total=total, desc="indexing", unit="doc", disable=progress is not True or not total)
     batch: list = []
     batch_chars = 0
-    for done, (file, doc_hash, meta) in enumerate(plan.todo, start=1):
+    for done, (source, load) in enumerate(todo, start=1):
         try:
-            doc = load_document(file, meta, doc_hash, max_bytes)
+            doc = load()
         except DocumentError as exc:
-            _fail(report, file.source, str(exc))
+            _fail(report, source, str(exc))
         except Exception as exc:  # a parser crash must not stop the other documents
-            _fail(report, file.source, f"cannot read file ({type(exc).__name__}: {exc})")
+            _fail(report, source, f"cannot read file ({type(exc).__name__}: {exc})")
         else:
             batch.append(doc)
             batch_chars += len(doc.text)
@@ -164,17 +190,19 @@ def run_plan(
             batch, batch_chars = [], 0
         bar.update(1)
         if callable(progress):
-            progress(done / max(total, 1), file.source)
+            progress(done / max(total, 1), source)
     bar.close()
     return report
 
 
 def _index_batch(pipeline: IngestionPipeline, batch: list, docstore_path: Path) -> None:
-    """Embed and store one batch; chunks left by an interrupted run are cleared first."""
-    assert pipeline.vector_store is not None and pipeline.docstore is not None
-    for doc in batch:
-        pipeline.vector_store.delete(doc.id_)
-    pipeline.run(documents=batch)
+    """Embed and store one batch. The new chunks are written before the old ones are
+    deleted (``ChunkStore.replace``), so a changed document stays searchable meanwhile;
+    then every vector of these documents that the new versions do not have goes, chunks
+    left by an interrupted run included."""
+    store = pipeline.vector_store
+    assert isinstance(store, ChunkStore) and pipeline.docstore is not None
+    store.replace([doc.id_ for doc in batch], lambda: pipeline.run(documents=batch))
     save_docstore(pipeline.docstore, docstore_path)
 
 

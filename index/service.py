@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from index.collections import METADATA_KEY, Scope, ScopedIndex, allows
 from index.store import SENTENCES_SUFFIX, StoreUnavailable, drop_collection, open_collection
-from index.types import IngestReport, Passage
+from index.types import IngestFailure, IngestReport, Passage, load_last_report, save_last_report
+from ingest.errors import DocumentError
 from settings import Settings
 
 if TYPE_CHECKING:  # llama-index, bm25s and scikit-learn are imported when first needed:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # llama-index, bm25s and scikit-learn are imported when first
     from index.chunk_store import ChunkStore
     from index.keyword import KeywordIndex
     from index.pipeline import ProgressFn
+    from sources.config import WebSource
 
 MAX_QUERY_CHARS = 4000  # retrieval reads at most this much of a question
 
@@ -219,21 +221,37 @@ class IndexService:
         self,
         path: Path | None = None,
         *,
+        web: list[WebSource] | None = None,
+        read_sources: bool = True,
         dry_run: bool = False,
         progress: bool | ProgressFn = False,
     ) -> IngestReport:
-        """Mirror ``path`` (default: the corpus folder) into the index."""
+        """Mirror ``path`` (default: the corpus folder) and the sources of its
+        ``sources.toml`` into the index; with ``web``, those web sources only.
+
+        ``read_sources=False`` leaves web documents alone (the watched folder)."""
         start = time.perf_counter()
         folder = Path(path or self.settings.corpus_dir)
-        if not folder.is_dir():
+        if web is None and not folder.is_dir():
             raise FileNotFoundError(f"corpus folder not found: {folder}")
-        from index.pipeline import build_pipeline, load_docstore, make_plan, run_plan
+        from index.pipeline import Plan, build_pipeline, load_docstore, make_plan, run_plan
         from index.priority import YieldingEmbedding, run_at_low_priority
+        from sources.plan import plan_web
+        from sources.state import STATE_FILE, WebState
 
         with self._ingest_lock():
             docstore = load_docstore(self.docstore_path)
-            plan = make_plan(self.settings, folder, docstore)
+            if web is None:
+                plan = make_plan(self.settings, folder, docstore)
+            else:
+                plan = Plan(IngestReport())
             report = plan.report
+            sources, prune = web or [], False
+            if web is None and read_sources:
+                sources, prune = self._listed_sources(folder, report)
+            state = WebState(self.settings.index_dir / STATE_FILE)
+            if sources or prune:
+                plan_web(self.settings, plan, docstore, state, sources, prune)
             if dry_run:
                 report.dry_run = True
                 report.chunks = self._call_store(lambda: self.collection.count())
@@ -251,6 +269,8 @@ class IndexService:
                 keyword = self._call_store(
                     lambda: run_at_low_priority(apply, self.settings.ingest_nice)
                 )
+                if sources or prune:
+                    state.save()
                 if keyword is not None:
                     with self._lock:
                         self._keyword = keyword
@@ -259,7 +279,27 @@ class IndexService:
                 else:  # nothing changed: the lexical indexes are loaded when first searched
                     report.chunks = self._call_store(lambda: self.collection.count())
         report.seconds = time.perf_counter() - start
+        if not dry_run:
+            target = [s.url for s in web] if web is not None else [str(folder)]
+            save_last_report(self.settings.data_dir, report, target)
         return report
+
+    def _listed_sources(self, folder: Path, report: IngestReport) -> tuple[list[WebSource], bool]:
+        """The sources of ``sources.toml`` and whether unlisted ones may be removed (not
+        when the file is broken: its pages are kept until it is fixed)."""
+        from sources.config import read_sources, sources_path
+
+        path = sources_path(folder, self.settings.sources_file)
+        try:
+            return read_sources(path), True
+        except DocumentError as exc:
+            reason = f"{exc}; web pages stay as last indexed until it is fixed"
+            report.failed.append(IngestFailure(path.name, reason))
+            return [], False
+
+    def last_report(self) -> dict | None:
+        """The last ingest's report (``save_last_report``), None before the first."""
+        return load_last_report(self.settings.data_dir)
 
     # ------------------------------------------------------------------ queries
     def search(

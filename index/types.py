@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+LAST_REPORT_FILE = "last_ingest.json"
 
 
 @dataclass
@@ -58,3 +64,27 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "dry_run": self.dry_run,
         }
+
+
+def save_last_report(data_dir: Path, report: IngestReport, target: list[str]) -> None:
+    """Write ``report`` as the last ingest's (``DATA_DIR/last_ingest.json``, atomic): the
+    ``--json`` counts, when it finished, what it read, and the documents it changed."""
+    data = {
+        **report.to_dict(),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "target": target,
+        "documents": {k: getattr(report, k) for k in ("added", "updated", "removed")},
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LAST_REPORT_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_last_report(data_dir: Path) -> dict | None:
+    """The last ingest's report as saved by ``save_last_report`` (None if none or damaged)."""
+    try:
+        return json.loads((data_dir / LAST_REPORT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -14,6 +14,7 @@ from index.collections import CONFIG_FILE, collection_of
 from ingest.clean import CLEANER_VERSION, clean_text
 from ingest.errors import DocumentError
 from ingest.loaders import load_raw
+from ingest.raw import RawDocument
 
 METADATA_FILE = "metadata.toml"
 
@@ -90,7 +91,24 @@ def load_document(
         )
     if file.size == 0:
         raise DocumentError("empty file")
-    raw = load_raw(file.path)
+    return make_document(file.source, load_raw(file.path), meta, doc_hash, file.mtime)
+
+
+def is_url(source: str) -> bool:
+    """True for a web document (its identity is its URL), False for a corpus file."""
+    return source.startswith(("http://", "https://"))
+
+
+def make_document(
+    source: str,
+    raw: RawDocument,
+    meta: dict[str, str],
+    doc_hash: str,
+    mtime: float,
+    extra: dict[str, str] | None = None,
+) -> CorpusDocument:
+    """Clean the pages of ``raw`` and wrap them as the Document of ``source`` (a path or a
+    URL); raises DocumentError when no text is left."""
     texts = [clean_text(page) for page in raw.pages]
     page_starts: list[int] = []
     parts: list[str] = []
@@ -102,19 +120,20 @@ def load_document(
     text = "\n\n".join(parts)
     if len(text.strip()) < 2:
         raise DocumentError("no text found (empty, or a scanned image without text layer)")
-    title = meta.get("title") or raw.title or _default_title(file.source)
+    title = meta.get("title") or raw.title or _default_title(source)
     return CorpusDocument(
-        id_=file.source,
+        id_=source,
         text=text,
         metadata={
-            "source": file.source,
+            "source": source,
             "title": title,
             "url": meta.get("url", ""),
-            "collection": collection_of(file.source, meta),
+            "collection": collection_of(source, meta),
             "content_hash": doc_hash,
-            "mtime": file.mtime,
+            "mtime": mtime,
             "page_starts": json.dumps(page_starts if raw.paginated else []),
             # its metadata.toml entry as indexed: kept if that file is broken later
             "corpus_meta": json.dumps(meta, sort_keys=True, ensure_ascii=False),
+            **(extra or {}),
         },
     )

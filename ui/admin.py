@@ -104,6 +104,29 @@ def report_html(report: IngestReport, *, done: bool) -> str:
     return out
 
 
+def last_run_html(last: dict | None) -> str:
+    """The last ingest (``DATA_DIR/last_ingest.json``: any ingest, CLI or watched folder
+    included): when, what it read, its counts, failures and changed documents."""
+    if not last:
+        return "<h3>Dernière indexation</h3><p>Aucune indexation enregistrée.</p>"
+    docs = last.get("documents", {})
+    rows = []
+    for sign, key, label in (("+", "added", "nouveaux"), ("~", "updated", "modifiés"),
+                             ("−", "removed", "supprimés")):
+        names = [str(n) for n in docs.get(key, [])]
+        inner = _items([f"{sign} {_esc(n)}" for n in names]) if names else ""
+        rows.append(f"<strong>{sign} {_esc(last.get(key, len(names)))} {label}</strong>{inner}")
+    rows.append(f"{_esc(last.get('unchanged', 0))} inchangés")
+    rows += [
+        f"⚠ échec : {_esc(f.get('path'))} — {_esc(f.get('error'))}" for f in last.get("failed", [])
+    ]
+    read = ", ".join(str(t) for t in last.get("target", []))
+    return (
+        f"<h3>Dernière indexation</h3><p>Terminée le {_esc(last.get('finished', '?'))} "
+        f"(UTC) · {_esc(read)} · {_esc(last.get('seconds', '?'))} s</p>{_items(rows)}"
+    )
+
+
 class AdminHandlers:
     """The Python side of every admin action; each one starts by checking the token."""
 
@@ -158,6 +181,7 @@ class AdminHandlers:
             "<table><thead><tr><th>Document</th><th>Fichier</th><th>Passages</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
         )
+        out += last_run_html(self.index.last_report())
         return out + self.flagged_html(docs), gr.update(choices=self.corpus_files(), value=None)
 
     def flagged_html(self, docs: list[dict]) -> str:

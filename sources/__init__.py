@@ -1,0 +1,1 @@
+"""Web sources: pages fetched from sites (sitemaps, crawls) and indexed like corpus files."""
