@@ -26,6 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.adminauth import AdminAuth
 from server.api import build_router
+from server.documents import build_documents_router
 from server.errors import install_error_handlers
 from server.loading import ServiceSlot
 from server.openai_api import build_openai_router
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(build_router(settings))
     app.include_router(build_openai_router(settings))  # /v1: OpenAI-compatible, API keys
     app.include_router(build_pages_router())
+    app.include_router(build_documents_router())  # /documents/<path>: citation links
     app.include_router(
         build_admin_router(app.state.admin_auth, settings.data_dir / "feedback.sqlite3")
     )

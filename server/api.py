@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionError, QuestionTooLong
 from answer.types import AnswerEvent, Message, SourcesEvent, StreamEvent, TokenEvent
 from index.collections import Scope
+from index.links import with_links
 from index.store import StoreUnavailable
 from server.admission import Refused, admit_question
 from server.clients import client_address
@@ -128,6 +129,7 @@ def _engine_error(exc: Exception) -> ApiError:
 def answer_payload(event: AnswerEvent) -> dict[str, Any]:
     """The checked answer's JSON; a quick answer (busy server) adds its ``notice``."""
     data = event.result.to_dict()
+    with_links(data["citations"])
     if isinstance(event, QuickAnswerEvent):
         data["notice"] = event.notice
     return data
@@ -138,7 +140,7 @@ def event_payload(event: StreamEvent | QueuedEvent) -> tuple[str, dict[str, Any]
     if isinstance(event, QueuedEvent):
         return "queued", {"position": event.position, "expected_s": event.expected_s}
     if isinstance(event, SourcesEvent):
-        return "sources", {"citations": [asdict(c) for c in event.citations]}
+        return "sources", {"citations": with_links([asdict(c) for c in event.citations])}
     if isinstance(event, TokenEvent):
         return "token", {"text": event.text}
     if isinstance(event, AnswerEvent):

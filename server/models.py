@@ -56,13 +56,20 @@ class CitationModel(BaseModel):
     model_config = ConfigDict(extra="allow")  # fields the engine adds later pass through
 
     n: int
-    source: str = Field(description="Path of the document relative to the corpus folder.")
+    source: str = Field(
+        description="Path of the document relative to the corpus folder, or its URL."
+    )
     title: str
     page: int | None
     text: str = Field(description="The quoted passage.")
     start: int
     end: int
     score: float
+    url: str = Field(
+        default="",
+        description="Where the passage leads back to: the page URL of a web document, "
+        "else `/documents/<path>#page=N` on this server.",
+    )
     evidence: list[int] | None = Field(
         default=None,
         description="[start, end] inside `text` of the sentence that best supports the "

@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from answer.errors import EmptyQuestion, QuestionError, QuestionTooLong
 from answer.types import AnswerEvent, Message
 from index.collections import ALL, Scope, allows
+from index.links import with_links
 from server.admission import Refused, admit_question
 from server.clients import client_address
 from server.errors import ApiError
@@ -183,7 +184,7 @@ def _completion_id() -> str:
 def _answer_fields(event: AnswerEvent, with_sources: bool) -> tuple[str, list[dict], dict]:
     """``content``, ``citations`` and the extra ``passerelle`` fields of an answer."""
     result = event.result
-    citations = [asdict(c) for c in result.citations]
+    citations = with_links([asdict(c) for c in result.citations])
     content = result.answer + (sources_text(citations, result.language) if with_sources else "")
     extra = {
         "answerable": result.answerable,

@@ -17,6 +17,7 @@ import gradio as gr
 from answer.engine import AnswerEngine
 from answer.types import AnswerEvent, AnswerResult, Message, SourcesEvent, TokenEvent
 from index.collections import CollectionConfig, Scope, ScopedIndex, parse_scope
+from index.links import with_links
 from server.adminauth import AdminAuth
 from server.admission import Refused, admit_question
 from server.clients import request_address
@@ -127,7 +128,7 @@ class ChatHandlers:
         turn["answer"] = result.answer
         turn["answerable"] = result.answerable
         turn["language"] = result.language
-        all_cites = [asdict(c) for c in result.citations]
+        all_cites = with_links([asdict(c) for c in result.citations])
         if result.answerable:
             numbers = render.cited_numbers(result.answer)
             cited = [c for c in all_cites if c["n"] in numbers] or all_cites
@@ -206,7 +207,7 @@ class ChatHandlers:
                     turn["html"] = f'<span class="psl-cursor">{render.esc(waiting)}</span>'
                     yield self.messages(turns), gr.skip(), gr.skip(), turns
                 elif isinstance(event, SourcesEvent):
-                    turn["citations"] = [asdict(c) for c in event.citations]
+                    turn["citations"] = with_links([asdict(c) for c in event.citations])
                     yield (
                         self.messages(turns),
                         self.sources_for(turns, turn_index, lang),

@@ -182,7 +182,19 @@ def render_source_card(
         f'<span class="psl-meta">{" · ".join(meta)}</span></header>'
         f'<blockquote class="psl-context">{body}</blockquote>'
         f'<button type="button" class="psl-open" data-turn="{turn}" data-n="{n}">'
-        f"{esc(t(lang, 'open_in_document'))}</button></article>"
+        f"{esc(t(lang, 'open_in_document'))}</button>{source_link(c, lang)}</article>"
+    )
+
+
+def source_link(c: Citation, lang: str) -> str:
+    """A link to where the passage comes from (``url``: the web page, or the document file
+    served by the app); nothing for any other scheme."""
+    url = str(c.get("url") or "")
+    if not url.startswith(("https://", "http://", "/documents/")):
+        return ""
+    return (
+        f'<a class="psl-link" href="{esc(url)}" target="_blank" rel="noopener noreferrer">'
+        f"{esc(t(lang, 'open_source'))}</a>"
     )
 
 

@@ -62,6 +62,7 @@ mark.psl-span strong.psl-evidence { background:#fbbf24; font-weight:600; }
   border:1px solid #1f4e79;
   border-radius:0.35rem; padding:0.15rem 0.6rem; cursor:pointer; }
 #psl-sources button.psl-open:hover { background:#1f4e79; color:#fff; }
+#psl-sources a.psl-link { font-size:0.85rem; color:#1f4e79; margin-left:0.6rem; }
 #psl-sources { max-height:40rem; overflow-y:auto !important; }  /* Gradio sets visible */
 </style>
 """

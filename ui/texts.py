@@ -28,6 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "page": "page",
         "score": "score",
         "open_in_document": "Voir dans le document",
+        "open_source": "Ouvrir la source",
         "viewer_label": "Document complet",
         "viewer_pick": "Choisir un document",
         "viewer_empty": "Choisissez un document, ou cliquez sur « Voir dans le document » "
@@ -59,6 +60,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "page": "page",
         "score": "relevance",
         "open_in_document": "Show in document",
+        "open_source": "Open the source",
         "viewer_label": "Full document",
         "viewer_pick": "Choose a document",
         "viewer_empty": "Choose a document, or click “Show in document” under a source.",

@@ -166,7 +166,8 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
               q = h('div', { class: 'q' },
                 h('strong', { text: `[${c.n}] ${c.title}${c.page ? ` — p. ${c.page}` : ''}` }),
                 quote(c),
-                h('a', { href: `${BASE}/?source=${encodeURIComponent(c.source)}&start=${c.start}&end=${c.end}`, target: '_blank', rel: 'noopener', text: this.t.doc }));
+                h('a', { href: `${BASE}/?source=${encodeURIComponent(c.source)}&start=${c.start}&end=${c.end}`, target: '_blank', rel: 'noopener', text: this.t.doc }),
+                ...(c.url ? [' · ', h('a', { href: /^https?:/.test(c.url) ? c.url : BASE + c.url, target: '_blank', rel: 'noopener', text: 'Source ↗' })] : []));
               box.append(q);
             } else q.hidden = !q.hidden;
             b.setAttribute('aria-expanded', String(!q.hidden));
