@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     ocr_dpi: int = 300
     # Web sources (sources/): sources.toml beside the corpus folder unless named here
     sources_file: Path | None = None
-    web_delay_s: float = 1.0  # seconds between two requests to one site (robots.txt may ask more)
+    web_delay_s: float = 0.5  # seconds between two requests to one site (robots.txt may ask more)
     web_max_pages: int = 200  # pages read from one source at most (sitemap or crawl)
     web_timeout_s: float = 15.0  # connect and read timeout of one request
     web_user_agent: str = "Passerelle/0.1 (indexeur de documents)"

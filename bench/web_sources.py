@@ -1,15 +1,17 @@
 """Web sources: a 200-page site served on 127.0.0.1 (sitemap, ETags), first ingest, then
 a no-op re-index. Targets: no-op < 5 s, 0 pages re-downloaded (issue 13).
 
-    .venv/bin/python bench/web_sources.py [--pages 200]
+    .venv/bin/python -m bench.web_sources [--pages 200]
 
 The site answers at once and robots.txt asks nothing, so ``PASSERELLE_WEB_DELAY_S`` is
-set to 0 here: with the default polite pause (1 s a request) the run would measure it.
+set to 0 here: with the default polite pause (0.5 s a request) the no-op would take
+about 100 s, all of it waiting.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -91,6 +93,7 @@ def main() -> int:
             "added_updated_removed": len(noop.added) + len(noop.updated) + len(noop.removed),
         },
         "targets": {"noop_seconds": "< 5", "pages_redownloaded": 0},
+        "load_average": round(os.getloadavg()[0], 1),
         "ok": noop_s < 5 and downloaded == 0 and len(noop.unchanged) == args.pages,
     }
     path = write_result("web-sources", result)

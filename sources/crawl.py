@@ -13,7 +13,7 @@ from ingest.errors import DocumentError
 from ingest.loaders import LOADERS
 from sources.config import WebSource, normalise_url
 from sources.fetch import Fetcher, FetchError, SiteUnreachable, same_site
-from sources.sitemap import parse_sitemap
+from sources.sitemap import Sitemap, parse_sitemap
 from sources.state import PageState, WebState
 
 MAX_SITEMAPS = 50  # nested sitemaps read for one source
@@ -92,7 +92,7 @@ def read_source(
         sitemap = parse_sitemap(start.response) if start.outcome == "fetched" else None
         if sitemap is not None:
             state.sitemaps.add(source.url)
-            for url in _sitemap_pages(source.url, sitemap, fetcher, max_pages):
+            for url in _sitemap_pages(start.response.url, sitemap, fetcher, max_pages):
                 if fetcher.allowed(url):
                     result.pages.append(fetch_page(url, fetcher, state.pages.get(url)))
                 else:
@@ -111,7 +111,7 @@ def read_source(
     return result
 
 
-def _sitemap_pages(url: str, sitemap, fetcher: Fetcher, max_pages: int) -> list[str]:
+def _sitemap_pages(url: str, sitemap: Sitemap, fetcher: Fetcher, max_pages: int) -> list[str]:
     """Page URLs of a sitemap and of the sitemaps it lists (same site only)."""
     pages: list[str] = []
     todo = deque([(url, sitemap)])
@@ -137,7 +137,7 @@ def _sitemap_pages(url: str, sitemap, fetcher: Fetcher, max_pages: int) -> list[
             parsed = parse_sitemap(response) if response.status == 200 else None
             if parsed is None:
                 raise SourceError(f"sitemap {nested}: HTTP {response.status}, not a sitemap")
-            todo.append((nested, parsed))
+            todo.append((response.url, parsed))
     return pages[:max_pages]
 
 

@@ -93,7 +93,10 @@ class Fetcher:
         site = site_of(url)
         if site not in self._robots:
             robots = RobotFileParser()
-            response = self._get(urljoin(url, "/robots.txt"), {}, robots_check=False)
+            try:
+                response = self._get(urljoin(url, "/robots.txt"), {}, robots_check=False)
+            except FetchError:  # redirected off the site, too large: as if there were none
+                response = Response(url, 404)
             if response.status == 200:
                 robots.parse(response.body.decode("utf-8", "replace").splitlines())
             elif response.status >= 500:
