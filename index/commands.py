@@ -8,10 +8,10 @@ import json
 import sys
 from pathlib import Path
 
+from index.links import is_url
 from index.service import IndexService, IngestBusy
 from index.store import StoreUnavailable
 from index.types import IngestReport
-from ingest.corpus import is_url
 from ingest.errors import DocumentError
 from settings import get_settings
 

@@ -1,14 +1,18 @@
-"""Where a citation leads back to: the page URL of a web document, else the document
-file as served by the app (``/documents/<path>#page=N``, see ``server/documents.py``)."""
+"""Document identities and links: a web document's identity is its URL, a file's its path
+in the corpus folder. A citation leads back to the page URL of a web document, else to the
+document file as served by the app (``/documents/<path>#page=N``, ``server/documents.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from ingest.corpus import is_url
-
 DOCUMENTS_PREFIX = "/documents/"
+
+
+def is_url(source: str) -> bool:
+    """True for a web document (its identity is its URL), False for a corpus file."""
+    return source.startswith(("http://", "https://"))
 
 
 def document_link(source: str, page: int | None = None) -> str:

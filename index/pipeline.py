@@ -23,13 +23,13 @@ from tqdm import tqdm
 
 from index.chunk_store import ChunkStore
 from index.collections import DEFAULT_COLLECTION, METADATA_KEY, CollectionError, collection_of
+from index.links import is_url
 from index.types import IngestFailure, IngestReport
 from ingest.chunk import FrenchChunker
 from ingest.corpus import (
     CorpusDocument,
     CorpusFile,
     content_hash,
-    is_url,
     load_document,
     read_metadata,
     scan,

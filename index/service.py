@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.collections import METADATA_KEY, Scope, ScopedIndex, allows
+from index.links import is_url
 from index.store import SENTENCES_SUFFIX, StoreUnavailable, drop_collection, open_collection
 from index.types import IngestFailure, IngestReport, Passage, load_last_report, save_last_report
 from ingest.errors import DocumentError
@@ -249,6 +250,8 @@ class IndexService:
             sources, prune = web or [], False
             if web is None and read_sources:
                 sources, prune = self._listed_sources(folder, report)
+            if prune and not sources:  # nothing listed: only pages to remove, if any
+                prune = any(is_url(s) for s in docstore.get_all_document_hashes().values())
             state = WebState(self.settings.index_dir / STATE_FILE)
             if sources or prune:
                 plan_web(self.settings, plan, docstore, state, sources, prune)

@@ -94,11 +94,6 @@ def load_document(
     return make_document(file.source, load_raw(file.path), meta, doc_hash, file.mtime)
 
 
-def is_url(source: str) -> bool:
-    """True for a web document (its identity is its URL), False for a corpus file."""
-    return source.startswith(("http://", "https://"))
-
-
 def make_document(
     source: str,
     raw: RawDocument,

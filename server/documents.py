@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from index.collections import METADATA_KEY, Scope, allows, parse_scope
-from ingest.corpus import is_url
+from index.links import is_url
 from server.admission import Refused
 from server.scope import caller_of, collection_config
 

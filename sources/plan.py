@@ -15,9 +15,10 @@ from functools import partial
 
 from llama_index.core.storage.docstore import SimpleDocumentStore
 
+from index.links import is_url
 from index.pipeline import Plan, pipeline_key
 from index.types import IngestFailure
-from ingest.corpus import content_hash, is_url, make_document
+from ingest.corpus import content_hash, make_document
 from ingest.errors import DocumentError
 from ingest.loaders import options_from_settings
 from settings import Settings

