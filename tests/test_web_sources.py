@@ -8,6 +8,7 @@ removed (404, or taken out of the sitemap) and failing (500) between runs.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from index import commands
 from index.service import IndexService
 from settings import Settings
 from sources.config import make_source
-from sources.fetch import Fetcher, FetchError
+from sources.fetch import Fetcher, FetchError, SiteUnreachable
 
 FACTS = {
     "/programmes/rescue.html": (
@@ -164,6 +165,15 @@ def test_a_site_is_mirrored_across_runs(
     last = service.last_report()
     assert last is not None and last["failed"] == report["failed"]
 
+    # a broken sources.toml keeps the pages; a source taken out of it removes them
+    sources_toml = web_settings.corpus_dir.parent / "sources.toml"
+    sources_toml.write_text("[[source]\nurl = ", encoding="utf-8")
+    broken = service.ingest()
+    assert broken.removed == [] and [f.path for f in broken.failed] == ["sources.toml"]
+    sources_toml.write_text("", encoding="utf-8")
+    emptied = service.ingest()
+    assert len(emptied.removed) == 4 and not emptied.failed and service.documents() == []
+
 
 def test_a_page_url_with_a_depth_is_crawled_within_the_site(
     tmp_path: Path, site: LocalSite, monkeypatch: pytest.MonkeyPatch, capsys
@@ -228,3 +238,16 @@ def test_a_robots_txt_that_fails_disallows_the_site(tmp_path: Path, site: LocalS
     with Fetcher(Settings(data_dir=tmp_path, web_delay_s=0)) as fetcher:
         assert not fetcher.allowed(site.base + "/a.html")
     assert site.requests_for("/a.html") == []
+
+
+def test_a_site_that_stops_answering_is_unreachable(tmp_path: Path) -> None:
+    silent = socket.socket()  # accepts connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/sitemap.xml"
+    settings = Settings(data_dir=tmp_path, web_delay_s=0, web_timeout_s=0.5)
+    try:
+        with Fetcher(settings) as fetcher, pytest.raises(SiteUnreachable, match="ReadTimeout"):
+            fetcher.get(url)
+    finally:
+        silent.close()
