@@ -169,6 +169,8 @@ def test_a_partner_page_gets_a_streamed_answer_with_quoted_sources(page, sites) 
     expect(quote.locator("strong")).to_contain_text("2000")  # the supporting sentence
     link = answer.get_by_role("link", name="Ouvrir le document").first
     assert link.get_attribute("href").startswith(sites["app"] + "/?source=")
+    source = answer.get_by_role("link", name="Source ↗").first  # where the passage comes from
+    assert source.get_attribute("href").startswith(sites["app"] + "/documents/")
     shot(page, "2-answer-with-source")
 
     # The conversation survives a reload; Escape closes and gives focus back.
