@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit
 from ingest.errors import DocumentError
 from ingest.loaders import LOADERS
 from sources.config import WebSource, normalise_url
-from sources.fetch import Fetcher, FetchError, SiteUnreachable, same_site
+from sources.fetch import Fetcher, FetchError, Response, SiteUnreachable, same_site
 from sources.sitemap import Sitemap, parse_sitemap
 from sources.state import PageState, WebState
 
@@ -32,7 +32,7 @@ class PageResult:
     requested: str
     url: str  # the document's identity: the URL after same-site redirects
     outcome: Outcome
-    response: object = None  # sources.fetch.Response when fetched
+    response: Response | None = None  # when fetched
     error: str = ""
     links: list[str] = field(default_factory=list)
 
@@ -89,8 +89,8 @@ def read_source(
     result = SourceResult(source)
     try:
         start = fetch_page(source.url, fetcher, state.pages.get(source.url))
-        sitemap = parse_sitemap(start.response) if start.outcome == "fetched" else None
-        if sitemap is not None:
+        sitemap = parse_sitemap(start.response) if start.response is not None else None
+        if sitemap is not None and start.response is not None:
             state.sitemaps.add(source.url)
             for url in _sitemap_pages(start.response.url, sitemap, fetcher, max_pages):
                 if fetcher.allowed(url):
@@ -154,7 +154,7 @@ def _crawl(
     seen = {source.url, start.url}
     while queue:
         page, depth = queue.popleft()
-        if page.outcome == "fetched" and "html" in (page.response.content_type or "html"):
+        if page.response is not None and "html" in (page.response.content_type or "html"):
             page.links = links_of(page.response.body, page.url)
         elif page.outcome == "not_modified":
             page.links = list(state.pages[page.requested].links)

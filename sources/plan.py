@@ -107,6 +107,7 @@ class WebPlanner:
     def _plan_fetched(self, page: PageResult, source: WebSource) -> None:
         report = self.plan.report
         response = page.response
+        assert response is not None  # a fetched page has its response
         try:
             raw = raw_document(response, options_from_settings(self.settings))
         except DocumentError as exc:
