@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     # prompt-lookup decoding: tokens guessed from the prompt (answers copy the passages) and
     # checked in one batch by the model; 0 = plain decoding (bench/generation.py)
     llm_prompt_lookup: int = 0
+    # tokens read per llama.cpp batch (n_batch = n_ubatch): a whole prompt in one batch
+    llm_batch: int = 1024
+    llm_flash_attn: bool = False  # llama.cpp's flash attention (bench/generation.py --kernel)
+    # how long llama.cpp's threads spin at each step before sleeping (GOMP_SPINCOUNT; OpenMP's
+    # default is 300,000): on 2 cores shared with other work, spinning threads made 2-thread
+    # decoding 20x slower (README "Many people at once"); 0 = sleep at once
+    llm_omp_spin: int = 1000
     openai_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"
     openai_key: str | None = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 # One model per process: loading takes seconds and 1+ GB of RAM, and a llama.cpp
 # context is not thread-safe, so every call holds ``_LOCK`` while it generates.
 _LOCK = threading.Lock()
-_MODELS: dict[tuple[str, int, int, int], Llama] = {}
+_MODELS: dict[tuple, Llama] = {}
 _STOPS = ["<|im_end|>", "<|endoftext|>"]
 
 
@@ -36,11 +38,13 @@ def _close_models() -> None:
     _MODELS.clear()
 
 
-def _load(path: Path, threads: int, context: int, lookup: int) -> Llama:
+def _load(
+    path: Path, threads: int, context: int, lookup: int, batch: int = 1024, flash: bool = False
+) -> Llama:
     """The process's model; ``lookup`` > 0 adds prompt-lookup decoding with that many
     draft tokens. llama.cpp keeps the longest common prefix of consecutive prompts in its
     KV cache, so the shared system prompt is read once, not at every question."""
-    key = (str(path), threads, context, lookup)
+    key = (str(path), threads, context, lookup, batch, flash)
     if key not in _MODELS:
         from llama_cpp import Llama
         from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
@@ -52,14 +56,26 @@ def _load(path: Path, threads: int, context: int, lookup: int) -> Llama:
             draft_model=draft,
             n_ctx=context,
             n_threads=threads,
-            # llama-cpp-python 0.3.36 segfaults in ggml-cpu on prompts longer than a
-            # 512-token micro-batch (reproduced with a bare Llama); 1024 holds every prompt
-            # the engine builds (system prefix + passages ~ 1,000 tokens) in one batch.
-            n_batch=1024,
-            n_ubatch=1024,
+            n_threads_batch=threads,
+            # one batch holds every prompt the engine builds (system prefix + passages
+            # ~ 1,000 tokens); bench/generation.py --kernel measures other sizes
+            n_batch=batch,
+            n_ubatch=batch,
+            flash_attn=flash,
             verbose=False,
         )
     return _MODELS[key]
+
+
+def _openmp_spin(spin: int) -> None:
+    """Set how long llama.cpp's OpenMP threads spin before sleeping, before llama.cpp loads
+    OpenMP (it reads the variable once). Its default, 300,000 rounds, suits a machine of
+    its own; on 2 cores shared with an ingest or another model, a thread spinning at every
+    step while the other waits for a core made 2-thread decoding 20x slower. A variable the
+    user set (``GOMP_SPINCOUNT``, ``OMP_WAIT_POLICY``) wins."""
+    if "llama_cpp" in sys.modules or {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & set(os.environ):
+        return
+    os.environ["GOMP_SPINCOUNT"] = str(max(spin, 0))
 
 
 class LocalGenerator:
@@ -68,6 +84,7 @@ class LocalGenerator:
     name = "local"
 
     def __init__(self, settings: Settings) -> None:
+        _openmp_spin(settings.llm_omp_spin)
         import llama_cpp  # noqa: F401  (fail now, not at the first question)
 
         if not settings.llm_path.is_file():
@@ -79,6 +96,8 @@ class LocalGenerator:
         self.context = settings.llm_context
         self.max_tokens = settings.max_answer_tokens
         self.lookup = settings.llm_prompt_lookup
+        self.batch = settings.llm_batch
+        self.flash = settings.llm_flash_attn
 
     def load(self) -> None:
         """Load the model now (the server does it at start-up, not at the first question)."""
@@ -86,7 +105,7 @@ class LocalGenerator:
             self._model()
 
     def _model(self) -> Llama:
-        return _load(self.path, self.threads, self.context, self.lookup)
+        return _load(self.path, self.threads, self.context, self.lookup, self.batch, self.flash)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` for this model (benchmarks: tokens per second)."""
