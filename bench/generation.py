@@ -41,7 +41,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from answer.engine import AnswerEngine  # noqa: E402
 from answer.generators.base import split_prefill  # noqa: E402
-from answer.generators.local import _STOPS, LocalGenerator, chatml  # noqa: E402
+from answer.generators.local import _STOPS, LocalGenerator, _openmp_spin, chatml  # noqa: E402
 from bench.common import cache_dir, load_jsonl, percentile, write_result  # noqa: E402
 from settings import ROOT, Settings  # noqa: E402
 
@@ -73,11 +73,13 @@ class TimedGenerator:
 
 def build_info() -> dict[str, str]:
     """Which llama-cpp-python is imported, and the CPU features its ggml was built with."""
+    _openmp_spin(Settings().llm_omp_spin)  # as the local generator does, before loading
     import llama_cpp
 
     return {
         "llama_cpp": f"{llama_cpp.__version__} at {os.path.dirname(llama_cpp.__file__)}",
         "system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+        "openmp": {k: os.environ.get(k) for k in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")},
     }
 
 

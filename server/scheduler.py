@@ -36,8 +36,8 @@ MAX_QUEUED_PER_CLIENT = 3
 INITIAL_SERVICE_S = 6.0
 RECENT_SERVICES = 20  # answers in the moving average (a minute of work at full load)
 TICK_S = 1.0  # how often a waiting stream hears its place in line
-# An admitted question that still waits this many budgets (the estimate was wrong: a long
-# answer ahead) stops waiting and is answered quickly.
+# An admitted question that has waited, or is now expected to wait in all, this many
+# budgets (the estimate was wrong: a long answer ahead) stops waiting and is answered quickly.
 MAX_WAIT_BUDGETS = 2.0
 
 
@@ -175,7 +175,10 @@ class Scheduler:
         try:
             while not ticket.granted.is_set():
                 position, expected = self._place(ticket)
-                if position and self._clock() - ticket.arrived >= MAX_WAIT_BUDGETS * self.budget_s:
+                # waited too long, or will: the answer ahead runs longer than estimated at
+                # admission; answering quickly now beats answering quickly later
+                waited = self._clock() - ticket.arrived
+                if position and waited + expected >= MAX_WAIT_BUDGETS * self.budget_s:
                     if self._withdraw(ticket):
                         yield from self._quick(engine, question, history)
                         return
@@ -249,6 +252,16 @@ class Scheduler:
     def _service_s(self) -> float:
         return sum(self._services) / len(self._services) if self._services else self._initial_s
 
+    def _remaining(self, elapsed: float) -> float:
+        """Expected seconds left of an answer that has run ``elapsed`` s: the mean overrun
+        of the recent answers that took longer than that (an answer past the mean is a long
+        one, not one about to end), else at least a quarter of the mean service time."""
+        longer = [s - elapsed for s in self._services if s > elapsed]
+        if longer:
+            return sum(longer) / len(longer)
+        service = self._service_s()
+        return max(service - elapsed, service / 4)
+
     def _order(self) -> list[_Ticket]:
         """Waiting tickets in the order they will be served (round-robin over clients)."""
         queues = list(self._queues.values())
@@ -263,9 +276,9 @@ class Scheduler:
         ahead = order.index(ticket) if ticket in order else len(order)
         service = self._service_s()
         now = self._clock()
-        left = sorted(max(service - (now - (t.started or now)), 0.0) for t in self._running) + [
-            0.0
-        ] * (self.slots - len(self._running))
+        left = sorted(self._remaining(now - (t.started or now)) for t in self._running) + [0.0] * (
+            self.slots - len(self._running)
+        )
         # the ahead-th turn to free up: running answers end first, then each queued one
         # takes a full service time on whichever turn frees next
         for _ in range(ahead):

@@ -192,6 +192,98 @@ def test_no_question_is_lost_under_a_burst(index_service) -> None:
     assert health["service_s_p50"] >= 0.3  # measured: the scripted model's delay at least
 
 
+class FakeClock:
+    """A clock that moves only when told (``advance``), e.g. by the model below."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class TimedModel(ScriptedModel):
+    """Takes ``durations[i]`` seconds of ``clock`` for its i-th answer; once the list is
+    used up, waits for ``gate`` (an answer still running)."""
+
+    def __init__(self, clock: FakeClock, durations: list[float], gate: threading.Event) -> None:
+        super().__init__(delay=0.0, gate=None)
+        self.clock = clock
+        self.durations = list(durations)
+        self.running_gate = gate
+
+    def stream(self, messages, *, max_tokens=None) -> Iterator[str]:
+        answer = list(super().stream(messages, max_tokens=max_tokens))  # records the question
+        if self.durations:
+            self.clock.advance(self.durations.pop(0))
+        else:
+            assert self.running_gate.wait(30)
+        yield from answer
+
+
+def measured(index_service, durations: list[float], budget_s: float):
+    """A scheduler that has timed answers of ``durations`` seconds, now running one more
+    (held): (scheduler, engine, clock, model, gate, thread of the running answer)."""
+    clock, gate = FakeClock(), threading.Event()
+    model = TimedModel(clock, durations, gate)
+    engine = engine_with(index_service, model)
+    scheduler = Scheduler(budget_s=budget_s, initial_service_s=4.0, tick_s=0.02, clock=clock)
+    for i in range(len(durations)):
+        assert not isinstance(scheduler.ask(engine, QUESTIONS[i], [], client="s:0"),
+                              QuickAnswerEvent)  # fmt: skip
+    running, _ = asking(scheduler, engine, QUESTIONS[len(durations)], "session:running")
+    wait_until(lambda: len(model.asked) == len(durations) + 1)
+    return scheduler, engine, clock, model, gate, running
+
+
+def test_an_answer_running_past_the_mean_is_not_expected_to_end_at_once(index_service) -> None:
+    # answers took 12 s and 40 s (mean 26 s); the one running has taken 26 s: it is a long
+    # one, about 14 s from its end, not "0 s left" (the mean minus the time taken)
+    scheduler, engine, clock, model, gate, running = measured(index_service, [12, 40], 10.0)
+    clock.advance(26)
+    assert scheduler.health()["expected_wait_s"] == 14.0
+    late = scheduler.ask(engine, QUESTIONS[3], [], client="session:late")
+    assert isinstance(late, QuickAnswerEvent)  # 14 s > the 10 s budget: answered at once
+    # past every measured answer: a quarter of the mean is still expected
+    clock.advance(20)
+    assert scheduler.health()["expected_wait_s"] == 6.5
+    gate.set()
+    running.join(30)
+    assert QUESTIONS[3] not in model.asked
+
+
+def test_a_waiting_question_leaves_the_line_once_its_total_wait_would_pass_two_budgets(
+    index_service,
+) -> None:
+    # four 5 s answers and a 30 s one (mean 10 s): a new question is expected to wait
+    # 10 s, within the budget, and waits; 6 s later the answer ahead has outlived the short
+    # ones (24 s left, as long answers go): 6 + 24 s > 2 budgets, so it is answered
+    # quickly now, not after 20 s in line
+    scheduler, engine, clock, model, gate, running = measured(index_service, [5, 5, 5, 5, 30], 10.0)
+    events: list = []
+    waiting = threading.Thread(
+        target=lambda: events.extend(
+            scheduler.stream(engine, QUESTIONS[0], [], client="session:waiting")
+        ),
+        daemon=True,
+    )
+    waiting.start()
+    wait_until(lambda: events and isinstance(events[0], QueuedEvent))
+    assert (events[0].position, events[0].expected_s) == (1, 10.0)
+    clock.advance(6)
+    waiting.join(30)
+    assert not waiting.is_alive()
+    assert isinstance(events[-1], QuickAnswerEvent)
+    assert clock() == 6 + 5 * 4 + 30  # left when the clock said 6 s of waiting
+    gate.set()
+    running.join(30)
+    health = scheduler.health()
+    assert health["waiting"] == 0 and health["answers"]["quick"] == 1
+
+
 def sse_events(text: str) -> list[tuple[str, str]]:
     events = []
     for block in text.replace("\r\n", "\n").strip().split("\n\n"):
