@@ -133,6 +133,25 @@ def test_local_model_rewrites_a_follow_up(local_engine: AnswerEngine) -> None:
     assert_cited_fact(result, "23 avril 2009")
 
 
+@pytest.mark.llm
+def test_prompt_lookup_reads_a_prompt_longer_than_one_batch(seed_settings: Settings) -> None:
+    # llama-cpp-python 0.3.36 sized its logits array by n_batch when a draft model (prompt
+    # lookup) needs one row per token: any prompt past a batch failed to broadcast
+    if not seed_settings.llm_path.is_file():
+        pytest.skip(f"model file {seed_settings.llm_path} missing")
+    from answer.generators.local import LocalGenerator
+
+    settings = seed_settings.model_copy(update={"llm_prompt_lookup": 10, "llm_batch": 64})
+    passage = "Le programme RESCUE a réuni des régions minières d'Europe. " * 12
+    messages = [
+        {"role": "system", "content": "Réponds d'après le passage, en une phrase."},
+        {"role": "user", "content": f"[1] {passage}\nQuestion : qu'a réuni RESCUE ?"},
+    ]
+    generator = LocalGenerator(settings)
+    assert generator.count_tokens(passage) > 64
+    assert "".join(generator.stream(messages, max_tokens=24)).strip()
+
+
 # -- OpenAI-compatible server (llama-cpp-python's own) ---------------------------------
 
 

@@ -54,6 +54,10 @@ def _load(
         _MODELS[key] = Llama(
             model_path=str(path),
             draft_model=draft,
+            # llama-cpp-python 0.3.36 sizes its logits array by this flag, not by the draft
+            # model (which needs every token's logits): without it, prompt lookup fails on
+            # any prompt and answer longer than n_batch ("could not broadcast input array")
+            logits_all=draft is not None,
             n_ctx=context,
             n_threads=threads,
             n_threads_batch=threads,
