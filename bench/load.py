@@ -314,6 +314,7 @@ def summary(
 def phase(url: str, env: dict, args: argparse.Namespace, generator: str, ingest: bool) -> dict:
     """One run of ``args.conversations`` for ``args.seconds``, re-indexing if ``ingest``."""
     run = Run()
+    load_start = os.getloadavg()
     stop = threading.Event()
     helpers = [threading.Thread(target=poll_health, args=(url, run, stop), daemon=True)]
     if ingest:
@@ -333,7 +334,11 @@ def phase(url: str, env: dict, args: argparse.Namespace, generator: str, ingest:
     stop.set()
     for helper in helpers:
         helper.join(120)
-    return summary(run, args, generator, ingest, time.monotonic() - start)
+    result = summary(run, args, generator, ingest, time.monotonic() - start)
+    # 2 shared cores: the other work on the machine during the run, next to its numbers
+    result["load_average_start"] = [round(x, 2) for x in load_start]
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    return result
 
 
 def main() -> None:
