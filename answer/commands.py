@@ -30,7 +30,7 @@ def ask(args: argparse.Namespace) -> int:
     try:
         if args.json:
             result = engine.ask(args.question)
-            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+            print(json.dumps(_with_links(result.to_dict()), ensure_ascii=False, indent=2))
         else:
             result = _ask_streaming(engine, args.question)
     except QuestionError as err:
@@ -110,10 +110,19 @@ def ask_jsonl(engine: AnswerEngine, lines: TextIO, out: TextIO) -> int:
                 if m.get("role") in ("user", "assistant")
             ]
             result = engine.ask(str(item.get("question") or ""), history)
-            record = {"id": item_id, **result.to_dict()}
+            record = {"id": item_id, **_with_links(result.to_dict())}
         except (ValueError, KeyError, TypeError) as err:  # QuestionError is a ValueError
             failed = True
             record = {"id": item_id if item_id is not None else number, "error": str(err)}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
     return 1 if failed else 0
+
+
+def _with_links(result: dict) -> dict:
+    """The JSON answer with each citation's ``url`` (its page URL or ``/documents/…``), as
+    the API gives it."""
+    from index.links import with_links
+
+    with_links(result["citations"])
+    return result

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 
-from answer import fallback
+from answer import decision, fallback
 from answer.citations import answers_asked, check_answer, supporting_span
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
@@ -161,14 +161,23 @@ class AnswerEngine:
         citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
         citations = citations[:PROMPT_PASSAGES] if generator is not None else citations
         evidence = gather(question, citations)
+        similarity = max((p.similarity for p in passages), default=0.0)
+        ranked = decision.rank(evidence, question, similarity)
+        fitted = decision.model()
+        # no sentence likely to answer (answer/decision.py): say what is not given without
+        # asking the model, which would write a confident answer to a near-miss
+        unanswered = fitted is not None and not any(
+            p >= fitted.threshold and fallback.answers_kind(s, evidence, question)
+            for p, s in ranked
+        )
         yield SourcesEvent(citations)
 
         used = name
         result: AnswerResult | None = None
-        if generator is not None:
+        if generator is not None and not unanswered:
             pieces: list[str] = []
             try:
-                messages = self._messages(question, evidence, citations)
+                messages = self._messages(question, evidence, citations, ranked)
                 with closing(generator.stream(messages)) as tokens:
                     for piece in tokens:
                         if not pieces:
@@ -187,7 +196,7 @@ class AnswerEngine:
             # the one asked for): quote the passages that answer, or say what is not given.
             if result is not None:
                 log.info("model answer refused or not answering; quoting the passages")
-            reply = fallback.answer(evidence, question)
+            reply = fallback.answer(evidence, question, ranked)
             quoted = self._checked(reply.text, question, citations)
             refused = result is not None and not result.answerable
             if not reply.answerable:
@@ -221,15 +230,23 @@ class AnswerEngine:
             self._translations.popitem(last=False)
         return french
 
-    def _messages(self, question: Question, evidence: Evidence, citations: list[Citation]):
-        """The prompt: the question and each passage cut to its best sentences."""
+    def _messages(
+        self,
+        question: Question,
+        evidence: Evidence,
+        citations: list[Citation],
+        ranked: fallback.Ranked,
+    ):
+        """The prompt: the question and each passage cut to its best sentences (the
+        sentences most likely to answer always kept)."""
+        first = {(s.n, s.index) for _p, s in ranked[:2]}
         blocks = []
         left = CONTEXT_CHARS
         for c in citations:
             budget = min(FIRST_PASSAGE_CHARS if c.n == 1 else OTHER_PASSAGE_CHARS, left)
             if budget < 120:
                 break
-            passage = window(evidence, c, budget)
+            passage = window(evidence, c, budget, first)
             left -= len(passage)
             blocks.append((c.n, c.title, passage))
         return answer_messages(question.text, blocks, question.language)

@@ -50,6 +50,7 @@ class Evidence:
     same_language: bool  # passages written in the question's language (overlap is meaningful)
     next_passage: dict[int, int] = field(default_factory=dict)  # n -> passage that follows it
     flagged: set[int] = field(default_factory=set)  # passages holding sentences to the model
+    absent: float = 0.0  # weighted share of the question's terms that no passage holds
 
     def following(self, s: Sentence) -> Sentence | None:
         """The sentence after ``s`` in its document (in the next passage if needed)."""
@@ -140,6 +141,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
     for w in q_words:
         weights[w] = _weight(w, raw, n_sent)
     total = sum(weights.values()) or 1.0
+    missing = sum(wt for w, wt in weights.items() if not any(_keys(w) & k for *_, k in raw))
     subject_weights = {w: weights.get(w) or _weight(w, raw, n_sent) for w in question.subject_terms}
     absent = {w for w in subject_weights if not any(_keys(w) & k for *_, k in raw)}
     rarest = max((wt for w, wt in subject_weights.items() if w not in absent), default=1.0)
@@ -171,7 +173,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
         for b in citations
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
-    return Evidence(scored, weights, same, adjacent, flagged)
+    return Evidence(scored, weights, same, adjacent, flagged, missing / total if weights else 0.0)
 
 
 def _weight(word: str, raw: list, n_sent: int) -> float:
@@ -183,8 +185,14 @@ def _weight(word: str, raw: list, n_sent: int) -> float:
     return max(weight, 0.05)
 
 
-def window(evidence: Evidence, citation: Citation, budget: int) -> str:
-    """The passage cut to its best sentences (at most ``budget`` characters, in order)."""
+def window(
+    evidence: Evidence,
+    citation: Citation,
+    budget: int,
+    first: set[tuple[int, int]] | frozenset = frozenset(),
+) -> str:
+    """The passage cut to its best sentences (at most ``budget`` characters, in order);
+    the sentences ``first`` (``(n, index)``) are chosen before any other."""
     sents = evidence.of_passage(citation.n)
     whole = squash_spaces(citation.text)
     if citation.n in evidence.flagged:
@@ -193,7 +201,7 @@ def window(evidence: Evidence, citation: Citation, budget: int) -> str:
         return whole[:budget]
     chosen: list[Sentence] = []
     used = 0
-    for s in sorted(sents, key=lambda s: (-s.coverage, s.index)):
+    for s in sorted(sents, key=lambda s: ((s.n, s.index) not in first, -s.coverage, s.index)):
         if used + len(s.text) + 1 > budget:
             if not chosen:  # a single long sentence: keep its beginning
                 chosen.append(Sentence(s.n, s.index, s.text[:budget], s.coverage, s.score))

@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from answer import decision
 from answer.evidence import Evidence, Sentence
 from answer.facts import items
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN, NOT_IN_DOCUMENTS
 from answer.question import Question
 
+Ranked = list[tuple[float, Sentence]]
 NAME = "extractive"  # the ``generator`` of an answer quoted from the passages
 
 # Below this weighted share of the question's terms, no sentence answers the question.
@@ -29,6 +31,7 @@ MIN_COVERAGE = 0.5
 # dev half (evaluation/data/seed-dev.jsonl); held-out score in README/docs/answer.md.
 SUBJECT_MIN = 0.3
 MAX_SENTENCES = 3
+QUOTE_RATIO = 0.75  # without a fitted decision: quote sentences scoring this share of the best
 MAX_CHARS = 480
 MIN_WORDS = 6  # shorter sentences are titles or names: the next line says more
 MAX_CONTINUATIONS = 3  # sentences that may follow the best one (it announces, they detail)
@@ -42,9 +45,11 @@ class Quoted:
     answerable: bool
 
 
-def answer(evidence: Evidence, question: Question) -> Quoted:
-    """Cited quotes that answer ``question``, else the documents' "not given" reply."""
-    picked = pick(evidence, question)
+def answer(evidence: Evidence, question: Question, ranked: Ranked | None = None) -> Quoted:
+    """Cited quotes that answer ``question``, else the documents' "not given" reply.
+    ``ranked``: the sentences with their probability of answering (``answer/decision.py``);
+    without it, the coverage rules below decide."""
+    picked = pick(evidence, question, ranked)
     if picked:
         return Quoted(_quote(picked, question), True)
     return not_given(evidence, question)
@@ -60,6 +65,11 @@ def not_given(evidence: Evidence, question: Question) -> Quoted:
     return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(best.text)} [{best.n}].", False)
 
 
+def answers_kind(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` can answer: the question asks for no single value, or ``s`` holds one."""
+    return not question.wants_item or decision.holds_value(s, evidence, question)
+
+
 def about_subject(s: Sentence, evidence: Evidence) -> bool:
     """The sentence is about the question's subject. Across languages (an English question
     over French passages, no French rewrite) the terms cannot tell: retrieval decides."""
@@ -71,31 +81,42 @@ def holds_item(s: Sentence, question: Question) -> bool:
     return bool(items(s.text, question.asked) - items(question.text, question.asked))
 
 
-def pick(evidence: Evidence, question: Question) -> list[Sentence]:
+def pick(
+    evidence: Evidence, question: Question, ranked: Ranked | None = None
+) -> list[Sentence]:
     """The supporting sentences, best first (empty when none answers)."""
-    pool = evidence.sentences
-    if question.wants_item:
-        pool = [s for s in pool if about_subject(s, evidence) and holds_item(s, question)]
-        labelled = _labelled(evidence, question)
-        pool += [s for s in labelled if s not in pool]
-    best = max(pool, key=lambda s: s.score, default=None)
+    fitted = decision.model()
+    if ranked is not None and fitted is not None:
+        # the best sentence must reach the threshold and, when the question asks for a value
+        # (an amount, a date, a name…), hold one; the next ones come within the ratio
+        probability = {(s.n, s.index): p for p, s in ranked}
+        best = next(
+            (s for p, s in ranked if p >= fitted.threshold and answers_kind(s, evidence, question)),
+            None,
+        )
+        pool = [s for _p, s in ranked]
+        ratio = fitted.quote_ratio
+
+        def key(s: Sentence) -> float:
+            return probability[(s.n, s.index)]
+    else:
+        pool, best = _covered(evidence, question)
+        ratio = QUOTE_RATIO
+
+        def key(s: Sentence) -> float:
+            return s.score
     if best is None:
-        return []
-    # Across languages few words match (only names and shared roots): any match will do,
-    # the retrieval ranking does the rest.
-    floor = MIN_COVERAGE if evidence.same_language else 0.0
-    if best.coverage <= floor or (evidence.same_language and best.coverage < MIN_COVERAGE):
         return []
     picked = [best]
     used = len(best.text)
-    for s in sorted(pool, key=lambda s: -s.score):
+    for s in sorted(pool, key=lambda s: -key(s)):
         if len(picked) >= MAX_SENTENCES:
             break
         if s is best or s.coverage <= 0 or any(_overlaps(s.text, p.text) for p in picked):
             continue
         if not evidence.same_language and len(picked) >= 2:
             break
-        if s.score >= 0.75 * best.score and used + len(s.text) <= MAX_CHARS:
+        if key(s) >= ratio * key(best) and used + len(s.text) <= MAX_CHARS:
             picked.append(s)
             used += len(s.text)
     anchor = best
@@ -112,6 +133,25 @@ def pick(evidence: Evidence, question: Question) -> list[Sentence]:
         if not any(_sentence(s.text) in o.text or _sentence(o.text) in s.text for o in out):
             out.append(s)
     return out
+
+
+def _covered(evidence: Evidence, question: Question) -> tuple[list[Sentence], Sentence | None]:
+    """Without a fitted decision: the sentences holding the asked value about the subject
+    (any sentence for reasons and lists), and the best one if it covers enough."""
+    pool = evidence.sentences
+    if question.wants_item:
+        pool = [s for s in pool if about_subject(s, evidence) and holds_item(s, question)]
+        labelled = _labelled(evidence, question)
+        pool += [s for s in labelled if s not in pool]
+    best = max(pool, key=lambda s: s.score, default=None)
+    if best is None:
+        return pool, None
+    # Across languages few words match (only names and shared roots): any match will do,
+    # the retrieval ranking does the rest.
+    floor = MIN_COVERAGE if evidence.same_language else 0.0
+    if best.coverage <= floor or (evidence.same_language and best.coverage < MIN_COVERAGE):
+        return pool, None
+    return pool, best
 
 
 def _labelled(evidence: Evidence, question: Question) -> list[Sentence]:

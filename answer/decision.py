@@ -1,0 +1,153 @@
+"""Does a retrieved sentence answer the question? A small logistic model over the signals
+the engine already computes, fitted on the dev halves (``evaluation/calibrate_decision.py``).
+
+No packaged reranker or NLI model exists here, and hand-set thresholds on one signal
+(term coverage) did not carry over from the seed documents to other ones (PIAF refused two
+thirds of its answerable questions). This combines the signals instead: term coverage,
+subject coverage, a value of the asked kind, the passage rank, the retrieval cosine, the
+share of question terms found in no passage (what near-misses lack) and the language.
+
+The fitted weights and the answer threshold live in ``answer/decision.json`` with the data
+they were fitted on and their held-out scores; this module only reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from answer.evidence import Evidence, Sentence
+from answer.facts import items
+from answer.question import Question
+from ingest.text import content_terms, stems
+
+MODEL_FILE = Path(__file__).with_name("decision.json")
+LABEL_WORDS = 6  # a shorter sentence is a label or a title: its value is on the next line
+PAIR_WINDOW = 3  # content words apart for two question terms to count as kept together
+
+FEATURES = (
+    "coverage",  # weighted share of the question's terms in the sentence
+    "subject",  # share of the question's subject terms in it (context counts part)
+    "item",  # it (or the line after a label) holds a value of the asked kind
+    "item_missing",  # the question wants a value and the sentence holds none
+    "rank",  # 1 / citation number of its passage
+    "similarity",  # best question-passage cosine of the retrieval
+    "absent",  # weighted share of the question's terms found in no passage
+    "same_language",  # passages in the question's language (or a French rewrite)
+    "label",  # a short line (label or title)
+    "best_coverage",  # it has the best coverage of all sentences
+    "long_question",  # log of the number of weighted question terms
+    "coverage_rank",  # 1 / its rank by coverage among the sentences
+    "after_best",  # it follows the best-covering sentence (which announces, it details)
+    "pairs",  # share of the question's adjacent term pairs found together in it
+    "length",  # log of its length in characters
+    "digit",  # it holds a number
+    "previous_coverage",  # coverage of the sentence before it (a topic sentence, then facts)
+    "cross_coverage",  # its coverage when passages and question differ in language
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic weights over ``FEATURES`` and the probability above which we answer."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float  # answer when the best sentence reaches this probability
+    quote_ratio: float = 0.75  # quote the sentences within this share of the best's
+
+    def probability(self, x: list[float]) -> float:
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+@lru_cache(maxsize=1)
+def model() -> Model | None:
+    """The fitted model, or None before the first calibration."""
+    if not MODEL_FILE.is_file():
+        return None
+    raw = json.loads(MODEL_FILE.read_text("utf-8"))
+    if tuple(raw["features"]) != FEATURES:  # fitted for other features: not usable
+        return None
+    return Model(
+        tuple(raw["weights"]), raw["bias"], raw["threshold"], raw.get("quote_ratio", 0.75)
+    )
+
+
+def holds_value(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` holds a value of the asked kind that the question does not already give, or
+    is a label whose next line does ("Tél. :" then the number)."""
+    given = items(question.text, question.asked)
+    if items(s.text, question.asked) - given:
+        return True
+    if len(s.text.split()) >= LABEL_WORDS:
+        return False
+    nxt = evidence.following(s)
+    return nxt is not None and bool(items(nxt.text, question.asked) - given)
+
+
+def features(
+    s: Sentence, evidence: Evidence, question: Question, similarity: float
+) -> list[float]:
+    """The feature vector of one sentence (order of ``FEATURES``)."""
+    item = question.wants_item and holds_value(s, evidence, question)
+    by_coverage = sorted(evidence.sentences, key=lambda t: -t.coverage)
+    best = by_coverage[0].coverage if by_coverage else 0.0
+    higher = sum(1 for t in by_coverage if t.coverage > s.coverage + 1e-9)
+    leader = by_coverage[0] if by_coverage else None
+    after = leader is not None and leader.n == s.n and s.index == leader.index + 1
+    before = next((t for t in evidence.of_passage(s.n) if t.index == s.index - 1), None)
+    return [
+        s.coverage,
+        s.subject,
+        float(item),
+        float(question.wants_item and not item),
+        1.0 / s.n,
+        similarity,
+        evidence.absent,
+        float(evidence.same_language),
+        float(len(s.text.split()) < LABEL_WORDS),
+        float(s.coverage >= best - 1e-9),
+        math.log1p(len(evidence.weights)),
+        1.0 / (1 + higher),
+        float(after),
+        _pairs(question, s.text),
+        math.log1p(len(s.text)),
+        float(any(ch.isdigit() for ch in s.text)),
+        before.coverage if before is not None else 0.0,
+        0.0 if evidence.same_language else s.coverage,
+    ]
+
+
+def _pairs(question: Question, text: str) -> float:
+    """Share of the question's adjacent content-term pairs whose stems both occur within
+    a few words of each other in ``text`` (a paraphrase keeps phrases together)."""
+    terms = [stems(t) for t in content_terms(question.match_text)]
+    pairs = list(zip(terms, terms[1:], strict=False))
+    if not pairs:
+        return 0.0
+    words = [stems(w) for w in content_terms(text)]
+    found = 0
+    for a, b in pairs:
+        at_a = [i for i, w in enumerate(words) if w & a]
+        at_b = [i for i, w in enumerate(words) if w & b]
+        found += any(abs(i - j) <= PAIR_WINDOW for i in at_a for j in at_b)
+    return found / len(pairs)
+
+
+def rank(
+    evidence: Evidence, question: Question, similarity: float
+) -> list[tuple[float, Sentence]]:
+    """Every sentence with its probability of answering, most probable first (empty
+    without a fitted model)."""
+    fitted = model()
+    if fitted is None:
+        return []
+    scored = [
+        (fitted.probability(features(s, evidence, question, similarity)), s)
+        for s in evidence.sentences
+    ]
+    return sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
