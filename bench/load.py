@@ -40,7 +40,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from bench.common import percentile, write_result
+from bench.common import cache_dir, percentile, write_result
 from settings import ROOT, Settings
 
 PASSERELLE = Path(sys.executable).parent / "passerelle"
@@ -381,6 +381,8 @@ def main() -> None:
         results = [phase(url, env, args, generator, ingest) for ingest in phases]
     finally:
         log = root / "server.log"
+        if log.exists():  # kept for a look at errors: the bench's folder is removed
+            shutil.copy(log, cache_dir("load") / "server.log")
         if proc is not None and proc.poll() is not None and log.exists():
             print(f"the server exited ({proc.returncode}); its log ends with:", file=sys.stderr)
             print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
