@@ -145,6 +145,10 @@ class AnswerEngine:
         if condensed.by_model:
             timings["condense"] = ms()
         question = analyse(condensed.question, language)
+        if condensed.rewritten and not condensed.by_model and asked.asked != "other":
+            # "previous question + follow-up": what is asked is the follow-up's ("et
+            # quand ?"), not the first kind the joined text names
+            question = replace(question, asked=asked.asked)
         if language == "en" and generator is not None:
             question = question.with_french(self._french(question.text, generator))
             timings["translate"] = ms()
