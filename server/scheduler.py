@@ -255,7 +255,11 @@ class Scheduler:
     def _remaining(self, elapsed: float) -> float:
         """Expected seconds left of an answer that has run ``elapsed`` s: the mean overrun
         of the recent answers that took longer than that (an answer past the mean is a long
-        one, not one about to end), else at least a quarter of the mean service time."""
+        one, not one about to end), else at least a quarter of the mean service time.
+        Before any answer is measured, one that outlives half the initial guess is expected
+        to run as long again: the guess came from another machine."""
+        if not self._services:
+            return max(self._initial_s - elapsed, elapsed)
         longer = [s - elapsed for s in self._services if s > elapsed]
         if longer:
             return sum(longer) / len(longer)
@@ -276,9 +280,9 @@ class Scheduler:
         ahead = order.index(ticket) if ticket in order else len(order)
         service = self._service_s()
         now = self._clock()
-        left = sorted(self._remaining(now - (t.started or now)) for t in self._running) + [0.0] * (
-            self.slots - len(self._running)
-        )
+        # (a turn is given a start time when granted; 0.0 is a valid time for a test clock)
+        ran = [now - t.started if t.started is not None else 0.0 for t in self._running]
+        left = sorted(self._remaining(r) for r in ran) + [0.0] * (self.slots - len(self._running))
         # the ahead-th turn to free up: running answers end first, then each queued one
         # takes a full service time on whichever turn frees next
         for _ in range(ahead):

@@ -255,6 +255,23 @@ def test_an_answer_running_past_the_mean_is_not_expected_to_end_at_once(index_se
     assert QUESTIONS[3] not in model.asked
 
 
+def test_before_any_answer_is_timed_a_long_first_answer_is_not_expected_to_end_soon(
+    index_service,
+) -> None:
+    # the first guess (4 s here) came from another machine; the first answer has run 12 s:
+    # it is expected to run about as long again, so a new question is answered quickly
+    # (12 s > the 10 s budget) instead of queueing behind an answer "about to end"
+    scheduler, engine, clock, model, gate, running = measured(index_service, [], 10.0)
+    clock.advance(2)
+    assert scheduler.health()["expected_wait_s"] == 2.0  # the 4 s guess, 2 s in
+    clock.advance(10)
+    assert scheduler.health()["expected_wait_s"] == 12.0
+    assert isinstance(scheduler.ask(engine, QUESTIONS[1], [], client="s:late"), QuickAnswerEvent)
+    gate.set()
+    running.join(30)
+    assert model.asked == [QUESTIONS[0]]
+
+
 def test_a_waiting_question_leaves_the_line_once_its_total_wait_would_pass_two_budgets(
     index_service,
 ) -> None:
