@@ -22,7 +22,7 @@ from pathlib import Path
 from answer.evidence import Evidence, Sentence
 from answer.facts import items
 from answer.question import Question
-from ingest.text import content_terms, stems
+from ingest.text import content_terms, fold, stems
 
 MODEL_FILE = Path(__file__).with_name("decision.json")
 LABEL_WORDS = 6  # a shorter sentence is a label or a title: its value is on the next line
@@ -47,6 +47,7 @@ FEATURES = (
     "digit",  # it holds a number
     "previous_coverage",  # coverage of the sentence before it (a topic sentence, then facts)
     "cross_coverage",  # its coverage when passages and question differ in language
+    "names_missing",  # share of the question's names (capitalised words, acronyms) in no passage
 )
 
 
@@ -119,7 +120,17 @@ def features(
         float(any(ch.isdigit() for ch in s.text)),
         before.coverage if before is not None else 0.0,
         0.0 if evidence.same_language else s.coverage,
+        _names_missing(question, evidence),
     ]
+
+
+def _names_missing(question: Question, evidence: Evidence) -> float:
+    """Share of the question's names that no sentence of the passages writes: a question
+    about "le programme Hirondelle" when no passage names it is about something else."""
+    if not question.names:
+        return 0.0
+    text = fold(" ".join(s.text for s in evidence.sentences))
+    return sum(1 for n in question.names if n not in text) / len(question.names)
 
 
 def _pairs(question: Question, text: str) -> float:
