@@ -204,7 +204,8 @@ def swapped_subjects(claim: str, passage: str) -> list[str]:
 def _complement(tokens: list[_Token], start: int) -> bool:
     """The word at ``start`` follows a preposition (articles skipped)."""
     i = start - 1
-    while i >= 0 and tokens[i].folded in _ARTICLES:
+    # "à" folds to the English article "a": it is the French preposition, never skipped
+    while i >= 0 and tokens[i].folded in _ARTICLES and tokens[i].text.lower() != "à":
         i -= 1
     return i >= 0 and tokens[i].folded in _PREPOSITIONS
 

@@ -127,16 +127,17 @@ def features(
 def _names_missing(question: Question, evidence: Evidence) -> float:
     """Share of the question's names that no sentence of the passages writes: a question
     about "le programme Hirondelle" when no passage names it is about something else."""
-    if not question.names:
+    names = question.scoring_names
+    if not names or not evidence.same_language:  # across languages names are translated
         return 0.0
     text = fold(" ".join(s.text for s in evidence.sentences))
-    return sum(1 for n in question.names if n not in text) / len(question.names)
+    return sum(1 for n in names if n not in text) / len(names)
 
 
 def _pairs(question: Question, text: str) -> float:
     """Share of the question's adjacent content-term pairs whose stems both occur within
     a few words of each other in ``text`` (a paraphrase keeps phrases together)."""
-    terms = [stems(t) for t in content_terms(question.match_text)]
+    terms = [stems(t) for t in content_terms(question.scoring_text)]
     pairs = list(zip(terms, terms[1:], strict=False))
     if not pairs:
         return 0.0

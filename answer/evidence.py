@@ -108,7 +108,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
     question about something absent ("the annual budget") gets a low coverage even
     when its other words ("Mission Bassin Minier") are everywhere.
     """
-    q_words = content_terms(question.match_text)
+    q_words = content_terms(question.scoring_text)
     language = question.language
     raw: list[tuple[int, int, str, set[str]]] = []
     flagged: set[int] = set()

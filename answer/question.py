@@ -217,7 +217,7 @@ class Question:
     @cached_property
     def subject_terms(self) -> tuple[str, ...]:
         """Content terms that name the subject (asked-kind words left out)."""
-        terms = tuple(content_terms(self.match_text))
+        terms = tuple(content_terms(self.scoring_text))
         kept = tuple(t for t in terms if fold(t) not in _ASKED_WORDS)
         return kept or terms
 
@@ -232,6 +232,18 @@ class Question:
         return Question(
             self.text, self.language, self.asked, self.terms, self.names, self.numbers, french
         )
+
+    @cached_property
+    def scoring_names(self) -> tuple[str, ...]:
+        """The names of ``scoring_text`` (those of the French rewrite, if any)."""
+        return _names(self.scoring_text) if self.french else self.names
+
+    @property
+    def scoring_text(self) -> str:
+        """The text sentences are scored against: the French rewrite of an English
+        question when there is one (the passages are French; half of the terms of both
+        texts together would be absent from every passage), else the question."""
+        return self.french or self.text
 
     @property
     def match_text(self) -> str:
@@ -273,17 +285,21 @@ def asked_kind(text: str) -> Asked:
     return "other"
 
 
-def analyse(text: str, language: Language | None = None) -> Question:
-    """The analysed question (``language`` guessed when not given)."""
+def _names(text: str) -> tuple[str, ...]:
+    """Folded capitalised words and acronyms of ``text``, but its first word."""
     tokens = list(_NAME.finditer(text))
-    names = tuple(
+    return tuple(
         dict.fromkeys(fold(m.group()) for m in tokens if m.start() > 0 and len(m.group()) >= 2)
     )
+
+
+def analyse(text: str, language: Language | None = None) -> Question:
+    """The analysed question (``language`` guessed when not given)."""
     return Question(
         text=text,
         language=language or detect_language(text),
         asked=asked_kind(text),
         terms=tuple(content_terms(text)),
-        names=names,
+        names=_names(text),
         numbers=tuple(_NUMBER.findall(text)),
     )
