@@ -90,38 +90,47 @@ def holds_value(s: Sentence, evidence: Evidence, question: Question) -> bool:
     return nxt is not None and bool(items(nxt.text, question.asked) - given)
 
 
-def features(
-    s: Sentence, evidence: Evidence, question: Question, similarity: float
-) -> list[float]:
-    """The feature vector of one sentence (order of ``FEATURES``)."""
-    item = question.wants_item and holds_value(s, evidence, question)
-    by_coverage = sorted(evidence.sentences, key=lambda t: -t.coverage)
-    best = by_coverage[0].coverage if by_coverage else 0.0
-    higher = sum(1 for t in by_coverage if t.coverage > s.coverage + 1e-9)
-    leader = by_coverage[0] if by_coverage else None
-    after = leader is not None and leader.n == s.n and s.index == leader.index + 1
-    before = next((t for t in evidence.of_passage(s.n) if t.index == s.index - 1), None)
-    return [
-        s.coverage,
-        s.subject,
-        float(item),
-        float(question.wants_item and not item),
-        1.0 / s.n,
-        similarity,
-        evidence.absent,
-        float(evidence.same_language),
-        float(len(s.text.split()) < LABEL_WORDS),
-        float(s.coverage >= best - 1e-9),
-        math.log1p(len(evidence.weights)),
-        1.0 / (1 + higher),
-        float(after),
-        _pairs(question, s.text),
-        math.log1p(len(s.text)),
-        float(any(ch.isdigit() for ch in s.text)),
-        before.coverage if before is not None else 0.0,
-        0.0 if evidence.same_language else s.coverage,
-        _names_missing(question, evidence),
-    ]
+def feature_rows(
+    evidence: Evidence, question: Question, similarity: float
+) -> list[list[float]]:
+    """The feature vector (order of ``FEATURES``) of every sentence of ``evidence``, in
+    its order. What the sentences share (the coverage ranking, the question's names and
+    phrase pairs) is computed once per question."""
+    coverages = sorted((t.coverage for t in evidence.sentences), reverse=True)
+    best = coverages[0] if coverages else 0.0
+    leader = max(evidence.sentences, key=lambda t: t.coverage, default=None)
+    at = {(t.n, t.index): t for t in evidence.sentences}
+    names_missing = _names_missing(question, evidence)
+    pairs = _question_pairs(question)
+    long_question = math.log1p(len(evidence.weights))
+    rows = []
+    for s in evidence.sentences:
+        item = question.wants_item and holds_value(s, evidence, question)
+        higher = sum(1 for c in coverages if c > s.coverage + 1e-9)
+        after = leader is not None and leader.n == s.n and s.index == leader.index + 1
+        before = at.get((s.n, s.index - 1))
+        rows.append([
+            s.coverage,
+            s.subject,
+            float(item),
+            float(question.wants_item and not item),
+            1.0 / s.n,
+            similarity,
+            evidence.absent,
+            float(evidence.same_language),
+            float(len(s.text.split()) < LABEL_WORDS),
+            float(s.coverage >= best - 1e-9),
+            long_question,
+            1.0 / (1 + higher),
+            float(after),
+            _pairs_kept(pairs, s.text),
+            math.log1p(len(s.text)),
+            float(any(ch.isdigit() for ch in s.text)),
+            before.coverage if before is not None else 0.0,
+            0.0 if evidence.same_language else s.coverage,
+            names_missing,
+        ])  # fmt: skip
+    return rows
 
 
 def _names_missing(question: Question, evidence: Evidence) -> float:
@@ -134,11 +143,18 @@ def _names_missing(question: Question, evidence: Evidence) -> float:
     return sum(1 for n in names if n not in text) / len(names)
 
 
-def _pairs(question: Question, text: str) -> float:
-    """Share of the question's adjacent content-term pairs whose stems both occur within
-    a few words of each other in ``text`` (a paraphrase keeps phrases together)."""
+Pairs = list[tuple[frozenset[str], frozenset[str]]]
+
+
+def _question_pairs(question: Question) -> Pairs:
+    """The stems of the question's adjacent content-term pairs."""
     terms = [stems(t) for t in content_terms(question.scoring_text)]
-    pairs = list(zip(terms, terms[1:], strict=False))
+    return list(zip(terms, terms[1:], strict=False))
+
+
+def _pairs_kept(pairs: Pairs, text: str) -> float:
+    """Share of the question's adjacent content-term ``pairs`` whose stems both occur
+    within a few words of each other in ``text`` (a paraphrase keeps phrases together)."""
     if not pairs:
         return 0.0
     words = [stems(w) for w in content_terms(text)]
@@ -158,8 +174,26 @@ def rank(
     fitted = model()
     if fitted is None:
         return []
-    scored = [
-        (fitted.probability(features(s, evidence, question, similarity)), s)
-        for s in evidence.sentences
-    ]
+    rows = feature_rows(evidence, question, similarity)
+    scored = [(fitted.probability(x), s) for x, s in zip(rows, evidence.sentences, strict=True)]
     return sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
+
+
+def first_answering(
+    ranked: list[tuple[float, Sentence]], evidence: Evidence, question: Question
+) -> Sentence | None:
+    """The most probable sentence that answers: it reaches the threshold and, when the
+    question asks for a value (an amount, a date, a name…), holds one. None: the engine
+    says what the documents do not give."""
+    fitted = model()
+    if fitted is None:
+        return None
+    return next(
+        (
+            s
+            for p, s in ranked
+            if p >= fitted.threshold
+            and (not question.wants_item or holds_value(s, evidence, question))
+        ),
+        None,
+    )

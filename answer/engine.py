@@ -170,10 +170,9 @@ class AnswerEngine:
         fitted = decision.model()
         # no sentence likely to answer (answer/decision.py): say what is not given without
         # asking the model, which would write a confident answer to a near-miss
-        unanswered = fitted is not None and not any(
-            p >= fitted.threshold and fallback.answers_kind(s, evidence, question)
-            for p, s in ranked
-        )
+        unanswered = fitted is not None and decision.first_answering(
+            ranked, evidence, question
+        ) is None
         yield SourcesEvent(citations)
 
         used = name

@@ -141,11 +141,16 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
     for w in q_words:
         weights[w] = _weight(w, raw, n_sent)
     total = sum(weights.values()) or 1.0
-    missing = sum(wt for w, wt in weights.items() if not any(_keys(w) & k for *_, k in raw))
+    # question and subject terms that no passage sentence holds, looked up once
+    absent = {
+        w
+        for w in {*weights, *question.subject_terms}
+        if not any(_keys(w) & k for *_, k in raw)
+    }
+    missing = sum(wt for w, wt in weights.items() if w in absent)
     subject_weights = {w: weights.get(w) or _weight(w, raw, n_sent) for w in question.subject_terms}
-    absent = {w for w in subject_weights if not any(_keys(w) & k for *_, k in raw)}
     rarest = max((wt for w, wt in subject_weights.items() if w not in absent), default=1.0)
-    for w in absent:
+    for w in absent & subject_weights.keys():
         subject_weights[w] = ABSENT_WEIGHT * rarest
     subject_total = sum(subject_weights.values()) or 1.0
     passage_keys: dict[int, set[str]] = {}

@@ -65,11 +65,6 @@ def not_given(evidence: Evidence, question: Question) -> Quoted:
     return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(best.text)} [{best.n}].", False)
 
 
-def answers_kind(s: Sentence, evidence: Evidence, question: Question) -> bool:
-    """``s`` can answer: the question asks for no single value, or ``s`` holds one."""
-    return not question.wants_item or decision.holds_value(s, evidence, question)
-
-
 def about_subject(s: Sentence, evidence: Evidence) -> bool:
     """The sentence is about the question's subject. Across languages (an English question
     over French passages, no French rewrite) the terms cannot tell: retrieval decides."""
@@ -90,10 +85,7 @@ def pick(
         # the best sentence must reach the threshold and, when the question asks for a value
         # (an amount, a date, a name…), hold one; the next ones come within the ratio
         probability = {(s.n, s.index): p for p, s in ranked}
-        best = next(
-            (s for p, s in ranked if p >= fitted.threshold and answers_kind(s, evidence, question)),
-            None,
-        )
+        best = decision.first_answering(ranked, evidence, question)
         pool = [s for _p, s in ranked]
         ratio = fitted.quote_ratio
 

@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from answer.decision import FEATURES, MODEL_FILE, features
+from answer.decision import FEATURES, MODEL_FILE, feature_rows
 from answer.evidence import gather
 from answer.fallback import MAX_CHARS, MAX_SENTENCES
 from answer.question import analyse
@@ -153,9 +153,10 @@ def _featured(row: dict) -> dict:
     citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
     evidence = gather(question, citations)
     similarity = max((p.similarity for p in passages), default=0.0)
+    rows = feature_rows(evidence, question, similarity)
     row["sentences"] = [
-        {"x": features(s, evidence, question, similarity), "y": answers(row, s.text)}
-        for s in evidence.sentences
+        {"x": x, "y": answers(row, s.text)}
+        for x, s in zip(rows, evidence.sentences, strict=True)
     ]
     return row
 
