@@ -164,7 +164,7 @@ class AnswerEngine:
 
         citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
         citations = citations[:PROMPT_PASSAGES] if generator is not None else citations
-        evidence = gather(question, citations)
+        evidence = gather(question, citations, passages)
         similarity = max((p.similarity for p in passages), default=0.0)
         ranked = decision.rank(evidence, question, similarity)
         fitted = decision.model()

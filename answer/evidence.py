@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from answer.question import Question
 from answer.types import Citation
+from index.types import Passage
 from ingest.instructions import is_instruction
 from ingest.text import content_terms, detect_language, fold, sentences, squash_spaces, stems
 
@@ -39,6 +41,7 @@ class Sentence:
     coverage: float  # weighted share of the question's terms it contains, 0..1
     score: float  # coverage plus a small bonus for better-ranked passages
     subject: float = 0.0  # share of the question's subject terms in it (its passage: half)
+    semantic: float = 0.0  # cosine of the question to the sentence unit holding it
 
 
 @dataclass
@@ -100,8 +103,14 @@ def _value_kinds(sentence: str) -> set[str]:
     return {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(sentence)}
 
 
-def gather(question: Question, citations: list[Citation]) -> Evidence:
+def gather(
+    question: Question, citations: list[Citation], passages: Sequence[Passage] = ()
+) -> Evidence:
     """Score every sentence of ``citations`` against ``question``.
+
+    With the ``passages`` the citations were made from (same order), each sentence also
+    gets the question's cosine to the sentence unit that holds it (its passage's when no
+    stored unit does): meaning, where term overlap sees only words.
 
     A question word weighs more when few sentences contain it (inverse document
     frequency over these sentences); words found in none weigh the most, so that a
@@ -111,6 +120,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
     q_words = content_terms(question.scoring_text)
     language = question.language
     raw: list[tuple[int, int, str, set[str]]] = []
+    semantic: dict[tuple[int, int], float] = {}
     flagged: set[int] = set()
     langs = []
     for c in citations:
@@ -129,6 +139,8 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
             for w in content_terms(sent):
                 keys |= _keys(w)
             raw.append((c.n, i, sent, keys))
+            if c.n <= len(passages):
+                semantic[c.n, i] = _unit_cosine(passages[c.n - 1], c.start + s, c.start + e)
     # A heading or label line ("Simplifier l'accès aux soins", "Directrice") reads with
     # the sentence after it: each also matches through the other's words.
     for j in range(len(raw) - 1):
@@ -143,9 +155,7 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
     total = sum(weights.values()) or 1.0
     # question and subject terms that no passage sentence holds, looked up once
     absent = {
-        w
-        for w in {*weights, *question.subject_terms}
-        if not any(_keys(w) & k for *_, k in raw)
+        w for w in {*weights, *question.subject_terms} if not any(_keys(w) & k for *_, k in raw)
     }
     missing = sum(wt for w, wt in weights.items() if w in absent)
     subject_weights = {w: weights.get(w) or _weight(w, raw, n_sent) for w in question.subject_terms}
@@ -168,7 +178,8 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
                   0.5 if _keys(w) & passage_keys[n] else 0.0)
             for w, wt in subject_weights.items()
         )  # fmt: skip
-        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus, subject / subject_total))
+        scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus, subject / subject_total,
+                               semantic.get((n, i), 0.0)))  # fmt: skip
     # a French rewrite of an English question makes the overlap meaningful again
     same = not langs or question.french is not None
     same = same or sum(lang == language for lang in langs) * 2 >= len(langs)
@@ -179,6 +190,13 @@ def gather(question: Question, citations: list[Citation]) -> Evidence:
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
     return Evidence(scored, weights, same, adjacent, flagged, missing / total if weights else 0.0)
+
+
+def _unit_cosine(passage: Passage, start: int, end: int) -> float:
+    """The best cosine of the units of ``passage`` overlapping document span [start, end)."""
+    return max(
+        (cos for a, b, cos in passage.units if a < end and b > start), default=passage.similarity
+    )
 
 
 def _weight(word: str, raw: list, n_sent: int) -> float:

@@ -151,7 +151,7 @@ def _featured(row: dict) -> dict:
     question = analyse(row["question"])
     passages = [Passage(**p) for p in row["passages"]]
     citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-    evidence = gather(question, citations)
+    evidence = gather(question, citations, passages)
     similarity = max((p.similarity for p in passages), default=0.0)
     rows = feature_rows(evidence, question, similarity)
     row["sentences"] = [

@@ -130,17 +130,22 @@ def build_retriever(
 
 
 def to_passages(
-    results: list[NodeWithScore], query_embedding: list[float], collection: chromadb.Collection
+    results: list[NodeWithScore],
+    query_embedding: list[float],
+    collection: chromadb.Collection,
+    sentences: chromadb.Collection | None = None,
 ) -> list[Passage]:
-    """Passages with source, offsets and a cosine ``similarity`` to the question."""
+    """Passages with source, offsets, a cosine ``similarity`` to the question and, with
+    the sentence collection, the cosine of each of their sentence units."""
     if not results:
         return []
-    ids = [r.node.node_id for r in results]
-    got = collection.get(ids=ids, include=["embeddings"])
-    pairs = zip(got["ids"], got["embeddings"], strict=True)
-    vectors = {i: np.asarray(e, dtype=np.float32) for i, e in pairs}
     q = np.asarray(query_embedding, dtype=np.float32)
     q /= np.linalg.norm(q) or 1.0
+    ids = [r.node.node_id for r in results]
+    vectors = _vectors(collection, ids)
+    unit_ids = [f"{i}~s{n}" for r, i in zip(results, ids, strict=True)
+                for n in range(int(r.node.metadata.get(UNITS) or 0))]  # fmt: skip
+    units = _units(sentences, unit_ids, q) if sentences is not None and unit_ids else {}
     passages = []
     for r in results:
         meta = r.node.metadata
@@ -158,9 +163,31 @@ def to_passages(
                 score=round(float(r.score or 0.0), 6),
                 heading=meta.get("heading") or None,
                 similarity=round(sim, 4),
+                units=units.get(r.node.node_id, []),
             )
         )
     return passages
+
+
+def _vectors(collection: chromadb.Collection, ids: list[str]) -> dict[str, np.ndarray]:
+    got = collection.get(ids=ids, include=["embeddings"])
+    pairs = zip(got["ids"], got["embeddings"], strict=True)
+    return {i: np.asarray(e, dtype=np.float32) for i, e in pairs}
+
+
+def _units(
+    sentences: chromadb.Collection, ids: list[str], q: np.ndarray
+) -> dict[str, list[list[float]]]:
+    """chunk id -> [start, end, cosine] of its stored units, in document order."""
+    got = sentences.get(ids=ids, include=["embeddings", "metadatas"])
+    out: dict[str, list[list[float]]] = {}
+    for e, meta in zip(got["embeddings"], got["metadatas"], strict=True):
+        vec = np.asarray(e, dtype=np.float32)
+        cos = float(vec @ q / (np.linalg.norm(vec) or 1.0))
+        out.setdefault(str(meta.get("chunk_id", "")), []).append(
+            [int(meta.get("start", 0)), int(meta.get("end", 0)), round(cos, 4)]
+        )
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def query_bundle(question: str, embed_model: BaseEmbedding) -> QueryBundle:

@@ -326,7 +326,11 @@ class IndexService:
         retriever = self.retriever(k, fusion, collections)
         results = self._call_store(lambda: retriever.retrieve(bundle))
         results = [r for r in results if allows(collections, r.node.metadata.get(METADATA_KEY))]
-        return to_passages(results[:k], bundle.embedding or [], self.collection)
+        return self._call_store(
+            lambda: to_passages(
+                results[:k], bundle.embedding or [], self.collection, self.sentence_collection
+            )
+        )
 
     def status(self) -> dict:
         """``{"documents", "chunks", "sentences", "embedding_model", "collection", "store"}``."""

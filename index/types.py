@@ -27,6 +27,9 @@ class Passage:
     score: float
     heading: str | None = None
     similarity: float = 0.0  # cosine between question and passage embeddings (for refusals)
+    # the passage's sentence units (ingest/sentences.py) as [start, end, cosine to the
+    # question] in document offsets: which part of the passage the question is about
+    units: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready form (the ``passages`` items of ``passerelle search --json``)."""
