@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from index.collections import METADATA_KEY, Scope, ScopedIndex, allows
 from index.links import is_url
-from index.store import SENTENCES_SUFFIX, StoreUnavailable, drop_collection, open_collection
+from index.store import (
+    SENTENCES_SUFFIX,
+    StoreChanging,
+    StoreUnavailable,
+    drop_collection,
+    forget_embedded_store,
+    open_collection,
+    rewritten_meanwhile,
+)
 from index.types import IngestFailure, IngestReport, Passage, load_last_report, save_last_report
 from ingest.errors import DocumentError
 from settings import Settings
@@ -29,6 +39,13 @@ if TYPE_CHECKING:  # llama-index, bm25s and scikit-learn are imported when first
     from sources.config import WebSource
 
 MAX_QUERY_CHARS = 4000  # retrieval reads at most this much of a question
+# Reads of an embedded store that another process is rewriting: tries, and the first
+# pause (tripled each time: 0.05 + 0.15 + 0.45 + 1.35 s, about 2 s in all at worst).
+STORE_ATTEMPTS = 5
+STORE_RETRY_DELAY = 0.05
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class IngestBusy(RuntimeError):
@@ -58,6 +75,11 @@ class IndexService:
         self._retrievers: dict[tuple[int, str], BaseRetriever] = {}
         self._retriever_basis: tuple = ()
         self._lock = threading.RLock()
+        # the embedded store: docstore stamp when its collections were opened (another
+        # process's ingest changes it), and how many times they were reopened
+        self._store_stamp: FileStamp | str = "unopened"
+        self._store_generation = 0
+        self._local = threading.local()  # .retrying: inside a _call_store that retries
 
     # ------------------------------------------------------------------ resources
     @property
@@ -81,7 +103,10 @@ class IndexService:
         """
         with self._lock:
             if self._collection is None:
+                # stamp read before opening: a write landing in between is seen later
+                stamp = file_stamp(self.docstore_path)
                 self._collection = open_collection(self.settings)
+                self._store_stamp = stamp
             return self._collection
 
     @property
@@ -106,19 +131,69 @@ class IndexService:
             drop_collection(self.settings, SENTENCES_SUFFIX)
         return ChunkStore(self.collection, self.sentence_collection)
 
-    def _call_store(self, fn):
-        """Run ``fn`` against the store, turning transport errors into StoreUnavailable."""
-        try:
-            return fn()
-        except StoreUnavailable:
-            raise
-        except Exception as exc:
-            if self.settings.chroma_url and _looks_like_connection_error(exc):
-                self._collection = self._sentences = None
-                raise StoreUnavailable(
-                    f"the Chroma server at {self.settings.chroma_url} is not answering: {exc}"
-                ) from exc
-            raise
+    def _call_store(self, fn: Callable[[], T], *, retry: bool = True) -> T:
+        """Run ``fn`` against the store; ``fn`` must fetch the collections it reads.
+
+        A Chroma server that does not answer gives StoreUnavailable. With ``retry`` (reads
+        only), an embedded store that another process rewrote meanwhile is reopened and
+        ``fn`` run again, a few times with growing pauses, then StoreChanging.
+        """
+        nested = getattr(self._local, "retrying", False)  # the outer call retries
+        attempts = STORE_ATTEMPTS if retry and not nested and not self.settings.chroma_url else 1
+        for attempt in range(attempts):
+            generation = self._store_generation
+            self._local.retrying = nested or attempts > 1
+            try:
+                return fn()
+            except StoreUnavailable:
+                raise
+            except Exception as exc:
+                if self.settings.chroma_url and _looks_like_connection_error(exc):
+                    self._collection = self._sentences = None
+                    raise StoreUnavailable(
+                        f"the Chroma server at {self.settings.chroma_url} is not answering: {exc}"
+                    ) from exc
+                if attempts == 1 or not rewritten_meanwhile(exc):
+                    raise
+                if attempt + 1 == attempts:
+                    raise StoreChanging(
+                        f"the index at {self.settings.store_location} changed under each of "
+                        f"{attempts} reads (another process is re-indexing it?): {exc}"
+                    ) from exc
+                log.info("store rewritten by another process (%s); reopening it", exc)
+                self._reopen_store(generation)
+                time.sleep(STORE_RETRY_DELAY * 3**attempt)
+            finally:
+                self._local.retrying = nested
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _reopen_store(self, generation: int | None = None) -> None:
+        """Drop the collections and retrievers, and chromadb's cached system of the embedded
+        store, so that the next read sees the files as they are now.
+
+        ``generation``: the reopening count a failed read started under; when another
+        thread has reopened the store since, its fresh collections are kept.
+        """
+        with self._lock:
+            if generation is not None and generation != self._store_generation:
+                return
+            forget_embedded_store(self.settings)
+            self._collection = self._sentences = None
+            self._retrievers, self._retriever_basis = {}, ()
+            self._store_stamp = "unopened"
+            self._store_generation += 1
+
+    def _sync_store(self, ingesting: bool = False) -> None:
+        """Reopen the embedded store when another process's ingest changed it since it
+        was opened (not while one runs, unless ``ingesting``: this process writes next,
+        and must not write through segments that miss the other one's work)."""
+        if self.settings.chroma_url:
+            return  # a server serves every process the same store
+        with self._lock:
+            if self._collection is None or file_stamp(self.docstore_path) == self._store_stamp:
+                return
+            if ingesting or not self._ingest_running():
+                self._reopen_store()
 
     def keyword_index(self) -> KeywordIndex:
         """The BM25 index, reloaded when another process changed the index.
@@ -132,6 +207,7 @@ class IndexService:
             if self._keyword is None or (
                 stamp != self._keyword_stamp and not self._ingest_running()
             ):
+                self._sync_store()
                 self._keyword = self._load_keyword()
                 self._keyword_stamp = stamp
             return self._keyword
@@ -259,7 +335,8 @@ class IndexService:
                 report.dry_run = True
                 report.chunks = self._call_store(lambda: self.collection.count())
             else:
-                store = self._call_store(self._store)
+                self._sync_store(ingesting=True)
+                store = self._call_store(self._store, retry=False)
                 embed = YieldingEmbedding(self.embed_model)
                 pipeline = build_pipeline(self.settings, embed, store, docstore)
 
@@ -270,14 +347,17 @@ class IndexService:
 
                 # answering comes first: low OS priority, pauses between embedding batches
                 keyword = self._call_store(
-                    lambda: run_at_low_priority(apply, self.settings.ingest_nice)
+                    lambda: run_at_low_priority(apply, self.settings.ingest_nice), retry=False
                 )
                 if sources or prune:
                     state.save()
-                if keyword is not None:
-                    with self._lock:
+                with self._lock:  # this process wrote it: its collections are current
+                    if self._collection is not None:
+                        self._store_stamp = file_stamp(self.docstore_path)
+                    if keyword is not None:
                         self._keyword = keyword
                         self._keyword_stamp = file_stamp(self.docstore_path)
+                if keyword is not None:
                     report.chunks = len(keyword.ids)
                 else:  # nothing changed: the lexical indexes are loaded when first searched
                     report.chunks = self._call_store(lambda: self.collection.count())
@@ -323,17 +403,19 @@ class IndexService:
         from index.retrieve import query_bundle, to_passages
 
         bundle = query_bundle(question, self.embed_model)
-        retriever = self.retriever(k, fusion, collections)
-        results = self._call_store(lambda: retriever.retrieve(bundle))
-        results = [r for r in results if allows(collections, r.node.metadata.get(METADATA_KEY))]
-        return self._call_store(
-            lambda: to_passages(
+
+        def read() -> list[Passage]:  # again from the retriever when the store was reopened
+            results = self.retriever(k, fusion, collections).retrieve(bundle)
+            results = [r for r in results if allows(collections, r.node.metadata.get(METADATA_KEY))]
+            return to_passages(
                 results[:k], bundle.embedding or [], self.collection, self.sentence_collection
             )
-        )
+
+        return self._call_store(read)
 
     def status(self) -> dict:
         """``{"documents", "chunks", "sentences", "embedding_model", "collection", "store"}``."""
+        self._sync_store()
         return {
             "documents": self._document_count(),
             "chunks": self._call_store(lambda: self.collection.count()),

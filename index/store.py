@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import chromadb
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from settings import Settings
@@ -18,6 +19,10 @@ SENTENCES_SUFFIX = "-sentences"
 
 class StoreUnavailable(RuntimeError):
     """The vector store cannot be reached or opened; the message says where and why."""
+
+
+class StoreChanging(StoreUnavailable):
+    """The embedded store kept failing while another process rewrote it (retry later)."""
 
 
 def open_client(settings: Settings) -> chromadb.api.ClientAPI:
@@ -41,6 +46,33 @@ def open_client(settings: Settings) -> chromadb.api.ClientAPI:
         raise StoreUnavailable(
             f"cannot reach the Chroma store at {settings.store_location}: {exc}"
         ) from exc
+
+
+def forget_embedded_store(settings: Settings) -> None:
+    """Make the next embedded client read the store from disk again.
+
+    chromadb keeps one ``System`` per folder for the whole process
+    (``SharedSystemClient``), HNSW segments included, and a new ``PersistentClient``
+    gets that same one: after another process rewrote the folder it stays stale
+    ("Error finding id", missing vectors) until its cache is cleared. The cache is
+    dropped, not stopped: objects still holding the old system (a search in another
+    thread) finish with it and it is freed with them. Nothing in Passerelle closes its
+    clients, so the old system's reference counts are never released into the new one.
+    """
+    if not settings.chroma_url:
+        SharedSystemClient.clear_system_cache()
+
+
+def rewritten_meanwhile(exc: Exception) -> bool:
+    """True for the errors an embedded store raises while another process rewrites it.
+
+    Its in-memory segments no longer match the files: "Error finding id", "Error
+    executing plan" (``InternalError``), a collection dropped and created again
+    (``NotFoundError``).
+    """
+    from chromadb.errors import InternalError, NotFoundError
+
+    return isinstance(exc, InternalError | NotFoundError)
 
 
 def open_collection(settings: Settings, suffix: str = "") -> chromadb.Collection:

@@ -23,7 +23,7 @@ from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionError, Qu
 from answer.types import AnswerEvent, Message, SourcesEvent, StreamEvent, TokenEvent
 from index.collections import Scope
 from index.links import with_links
-from index.store import StoreUnavailable
+from index.store import StoreChanging, StoreUnavailable
 from server.admission import Refused, admit_question
 from server.clients import client_address
 from server.errors import ApiError
@@ -106,6 +106,14 @@ def _engine_error(exc: Exception) -> ApiError:
         return _empty(exc)
     if isinstance(exc, QuestionError):
         return ApiError(422, "invalid_request", str(exc))
+    if isinstance(exc, StoreChanging):  # another process kept rewriting it: a moment
+        return ApiError(
+            503,
+            "index_busy",
+            "L'index de documents est en cours de réindexation ; réessayez dans un instant. / "
+            "The document index is being re-indexed; retry in a moment.",
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, StoreUnavailable):
         return ApiError(
             503,

@@ -169,8 +169,15 @@ def _engine_error(exc: Exception) -> OpenAIError:
         return OpenAIError(400, "invalid_request_error", str(exc), "messages")
     if isinstance(exc, ApiError):
         return OpenAIError(exc.status, exc.code, exc.detail, headers=exc.headers)
-    from index.store import StoreUnavailable
+    from index.store import StoreChanging, StoreUnavailable
 
+    if isinstance(exc, StoreChanging):
+        return OpenAIError(
+            503,
+            "index_busy",
+            "The document index is being re-indexed; retry in a moment.",
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, StoreUnavailable):
         return OpenAIError(503, "unavailable", "The document store is unreachable.")
     log.exception("chat completion failed", exc_info=exc)
