@@ -48,6 +48,9 @@ FEATURES = (
     "previous_coverage",  # coverage of the sentence before it (a topic sentence, then facts)
     "cross_coverage",  # its coverage when passages and question differ in language
     "names_missing",  # share of the question's names (capitalised words, acronyms) in no passage
+    "semantic",  # cosine of the question to the sentence's unit (embedding model)
+    "semantic_gap",  # that cosine minus the best sentence's (0 for the best)
+    "semantic_rank",  # 1 / its rank by that cosine among the sentences
 )
 
 
@@ -103,6 +106,8 @@ def feature_rows(
     names_missing = _names_missing(question, evidence)
     pairs = _question_pairs(question)
     long_question = math.log1p(len(evidence.weights))
+    cosines = sorted((t.semantic for t in evidence.sentences), reverse=True)
+    top = cosines[0] if cosines else 0.0
     rows = []
     for s in evidence.sentences:
         item = question.wants_item and holds_value(s, evidence, question)
@@ -129,6 +134,9 @@ def feature_rows(
             before.coverage if before is not None else 0.0,
             0.0 if evidence.same_language else s.coverage,
             names_missing,
+            s.semantic,
+            s.semantic - top,
+            1.0 / (1 + sum(1 for c in cosines if c > s.semantic + 1e-9)),
         ])  # fmt: skip
     return rows
 

@@ -25,7 +25,7 @@ from answer.prompts import (
     is_refusal_sentence,
     translate_messages,
 )
-from answer.question import Question, analyse
+from answer.question import Question, analyse, asks_its_own
 from answer.relevance import is_injection, retrieval_found_something
 from answer.types import (
     AnswerEvent,
@@ -145,9 +145,11 @@ class AnswerEngine:
         if condensed.by_model:
             timings["condense"] = ms()
         question = analyse(condensed.question, language)
-        if condensed.rewritten and not condensed.by_model and asked.asked != "other":
+        if condensed.rewritten and not condensed.by_model and (
+            asked.asked != "other" or asks_its_own(text)
+        ):
             # "previous question + follow-up": what is asked is the follow-up's ("et
-            # quand ?"), not the first kind the joined text names
+            # quand ?", "what came out of it"), not the first kind the joined text names
             question = replace(question, asked=asked.asked)
         if language == "en" and generator is not None:
             question = question.with_french(self._french(question.text, generator))

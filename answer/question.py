@@ -57,7 +57,8 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (
         "reason",
         re.compile(
-            r"\b(?:pourquoi|why|dans quel but|a quoi (?:sert|servent)|what (?:for|is the purpose)|"
+            r"\b(?:pourquoi|why|dans quel but|a quoi (?:sert|servent)|(?:sert|servent) a quoi|"
+            r"what (?:for|is the purpose)|"
             r"purpose|objectifs?|but|aim|goal|comment|how (?:does|do|did|is|are|can)|"
             r"what (?:does|do|did) .{0,40} do)\b"
         ),
@@ -268,6 +269,19 @@ def _keyword_typos_fixed(folded: str) -> str:
             word = close[0] if close else word
         out.append(word)
     return " ".join(out)
+
+
+# An interrogative word: a follow-up holding one asks its own question ("what came out of
+# it"), one without repeats the previous question about something else ("et RESCUE ?").
+_INTERROGATIVE = re.compile(
+    r"\b(?:quoi|que|qu'|quel(?:le)?s?|lequel|comment|pourquoi|qui|ou|quand|combien|what|"
+    r"which|how|why|who|where|when)\b"
+)
+
+
+def asks_its_own(text: str) -> bool:
+    """Whether ``text`` holds an interrogative word of its own."""
+    return bool(_INTERROGATIVE.search(fold(text).replace("’", "'")))
 
 
 def asked_kind(text: str) -> Asked:

@@ -47,13 +47,29 @@ def test_the_sentence_holding_the_asked_value_ranks_first(index_service) -> None
     question = analyse("En quelle année a été signé l'accord de coopération avec le Minas Gerais ?")
     passages = index_service.search(question.text, 5)
     citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-    evidence = gather(question, citations)
+    evidence = gather(question, citations, passages)
     ranked = decision.rank(evidence, question, max(p.similarity for p in passages))
     assert len(ranked) == len(evidence.sentences)
     probability, best = ranked[0]
     assert "2009" in best.text
     assert probability >= decision.model().threshold
     assert all(a >= b for (a, _), (b, _) in zip(ranked, ranked[1:], strict=False))
+
+
+def test_each_sentence_gets_the_cosine_of_the_unit_that_holds_it(index_service) -> None:
+    question = analyse("Quels milieux trouve-t-on sur les terrils ?")
+    passages = index_service.search(question.text, 5)
+    assert all(p.units for p in passages), "every retrieved chunk has its stored units"
+    for p in passages:
+        assert all(p.start <= a < b <= p.end and -1.0 <= cos <= 1.0 for a, b, cos in p.units)
+    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
+    evidence = gather(question, citations, passages)
+    cosines = {cos for p in passages for *_, cos in p.units}
+    assert {s.semantic for s in evidence.sentences} <= cosines | {p.similarity for p in passages}
+    # sentences of one passage are told apart when its units differ
+    first = passages[0]
+    if len({cos for *_, cos in first.units}) > 1:
+        assert len({s.semantic for s in evidence.of_passage(1)}) > 1
 
 
 @pytest.mark.parametrize(
