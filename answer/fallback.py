@@ -35,6 +35,7 @@ QUOTE_RATIO = 0.75  # without a fitted decision: quote sentences scoring this sh
 MAX_CHARS = 480
 MIN_WORDS = 6  # shorter sentences are titles or names: the next line says more
 MAX_CONTINUATIONS = 3  # sentences that may follow the best one (it announces, they detail)
+MAX_LIST_ITEMS = 12  # items of a list quoted after the sentence that introduces it
 
 
 @dataclass
@@ -119,6 +120,22 @@ def pick(
         picked.insert(picked.index(anchor) + 1, follow)
         used += len(follow.text)
         anchor = follow
+    heading = _list_heading(evidence, question, key) if question.asked == "list" else None
+    if heading is not None and heading not in picked:
+        picked.append(heading)
+        anchor = heading
+    announces = anchor.text.rstrip().endswith(":") and not question.wants_item
+    if heading is not None or announces:
+        # the list the quoted sentence (or its heading) introduces is the answer itself
+        budget = used + MAX_CHARS  # the list has a budget of its own
+        for item in _list_after(evidence, anchor):
+            if used + len(item.text) > budget:
+                break
+            if item in picked:
+                picked.remove(item)
+            picked.insert(picked.index(anchor) + 1, item)
+            used += len(item.text)
+            anchor = item
     out: list[Sentence] = []
     for s in (_with_next_if_short(evidence, s) for s in picked):
         # a label joined with its next line repeats that line: keep one of the two
@@ -173,6 +190,35 @@ def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) ->
     return nxt if nxt.coverage > 0 or has_value else None
 
 
+_ITEM = re.compile(r"^\s*(?:[-–—•*▪·]|\d{1,2}[.)])\s")
+
+
+def _list_heading(evidence: Evidence, question: Question, key) -> Sentence | None:
+    """For a list question: the most probable heading or announcing line ("Partenaires",
+    "L'accord concerne :") that holds a question term and is followed by list items."""
+    heads = [
+        s
+        for s in evidence.sentences
+        if s.coverage > 0
+        and not _ITEM.match(s.text)
+        and (len(s.text.split()) < MIN_WORDS or s.text.rstrip().endswith(":"))
+        and _list_after(evidence, s)
+    ]
+    return max(heads, key=key, default=None)
+
+
+def _list_after(evidence: Evidence, s: Sentence) -> list[Sentence]:
+    """The list items that directly follow ``s`` (or follow its label line) in its document."""
+    items_: list[Sentence] = []
+    nxt = evidence.following(s)
+    if nxt is not None and not _ITEM.match(nxt.text) and len(s.text.split()) < MIN_WORDS:
+        nxt = evidence.following(nxt)  # a heading read with its first line
+    while nxt is not None and _ITEM.match(nxt.text) and len(items_) < MAX_LIST_ITEMS:
+        items_.append(nxt)
+        nxt = evidence.following(nxt)
+    return items_
+
+
 def _overlaps(a: str, b: str) -> bool:
     """Same sentence seen twice (overlapping chunks cut it at different places)."""
     match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match()
@@ -181,10 +227,10 @@ def _overlaps(a: str, b: str) -> bool:
 
 def _with_next_if_short(evidence: Evidence, s: Sentence) -> Sentence:
     """A title-like sentence ("Christian CHOCQUET") joined with the line that follows it."""
-    if len(s.text.split()) >= MIN_WORDS:
+    if len(s.text.split()) >= MIN_WORDS or _ITEM.match(s.text):
         return s
     following = [t for t in evidence.of_passage(s.n) if t.index == s.index + 1]
-    if not following:
+    if not following or _ITEM.match(following[0].text):  # a list's heading: items follow
         return s
     text = f"{s.text.rstrip(' .:;,')} : {following[0].text}"
     return Sentence(s.n, s.index, text, s.coverage, s.score, s.subject)
@@ -192,7 +238,16 @@ def _with_next_if_short(evidence: Evidence, s: Sentence) -> Sentence:
 
 def _quote(picked: list[Sentence], question: Question) -> str:
     lead = EXTRACTIVE_LEAD[question.language]
-    return lead + " ".join(f"{_sentence(s.text)} [{s.n}]." for s in picked)
+    # list items one per line, each with its own citation
+    parts = []
+    for s, nxt in zip(picked, [*picked[1:], None], strict=True):
+        if _ITEM.match(s.text):
+            parts.append(f"\n{_sentence(s.text)} [{s.n}].")
+        elif nxt is not None and _ITEM.match(nxt.text):  # the list's heading, on its own line
+            parts.append(f"\n{_sentence(s.text)} [{s.n}] :")
+        else:
+            parts.append(f" {_sentence(s.text)} [{s.n}].")
+    return lead + "".join(parts).lstrip()
 
 
 def _sentence(text: str) -> str:
