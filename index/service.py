@@ -160,28 +160,29 @@ class IndexService:
                         f"the index at {self.settings.store_location} changed under each of "
                         f"{attempts} reads (another process is re-indexing it?): {exc}"
                     ) from exc
-                log.info("store rewritten by another process (%s); reopening it", exc)
-                self._reopen_store(generation)
+                if self._reopen_store(generation):  # once per reopening, not per thread
+                    log.warning("index rewritten by another process (%s): reopened", exc)
                 time.sleep(STORE_RETRY_DELAY * 3**attempt)
             finally:
                 self._local.retrying = nested
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _reopen_store(self, generation: int | None = None) -> None:
+    def _reopen_store(self, generation: int | None = None) -> bool:
         """Drop the collections and retrievers, and chromadb's cached system of the embedded
         store, so that the next read sees the files as they are now.
 
         ``generation``: the reopening count a failed read started under; when another
-        thread has reopened the store since, its fresh collections are kept.
+        thread has reopened the store since, its fresh collections are kept (False).
         """
         with self._lock:
             if generation is not None and generation != self._store_generation:
-                return
+                return False
             forget_embedded_store(self.settings)
             self._collection = self._sentences = None
             self._retrievers, self._retriever_basis = {}, ()
             self._store_stamp = "unopened"
             self._store_generation += 1
+            return True
 
     def _sync_store(self, ingesting: bool = False) -> None:
         """Reopen the embedded store when another process's ingest changed it since it
@@ -193,6 +194,7 @@ class IndexService:
             if self._collection is None or file_stamp(self.docstore_path) == self._store_stamp:
                 return
             if ingesting or not self._ingest_running():
+                log.info("index changed by another process's ingest: reopened")
                 self._reopen_store()
 
     def keyword_index(self) -> KeywordIndex:
