@@ -340,6 +340,7 @@ class IndexService:
             else:
                 self._sync_store(ingesting=True)
                 store = self._call_store(self._store, retry=False)
+                generation = self._store_generation  # the collections this ingest writes to
                 embed = YieldingEmbedding(self.embed_model)
                 pipeline = build_pipeline(self.settings, embed, store, docstore)
 
@@ -355,7 +356,7 @@ class IndexService:
                 if sources or prune:
                     state.save()
                 with self._lock:  # this process wrote it: its collections are current
-                    if self._collection is not None:
+                    if self._collection is not None and generation == self._store_generation:
                         self._store_stamp = file_stamp(self.docstore_path)
                     if keyword is not None:
                         self._keyword = keyword
