@@ -256,7 +256,7 @@ def build_router(settings: Settings) -> APIRouter:
             body = {"status": state, "detail": slot.error}
             return JSONResponse(body, 503, headers={"Retry-After": "5"})
         try:
-            status = await run_in_threadpool(slot.services.index.status)
+            status = await run_in_threadpool(slot.services.index_status.get)
         except Exception as exc:  # the store went away: not ready, but the server stays up
             log.exception("health: index status failed")
             body = {"status": "error", "detail": f"{type(exc).__name__}: {exc}"}

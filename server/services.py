@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from answer.engine import AnswerEngine
 from index.collections import Scope
 from index.service import IndexService
+from server.health import StatusCache
 from server.scheduler import Scheduler
 from settings import Settings
 
@@ -25,6 +26,7 @@ class Services:
         if self.scheduler is None:
             self.scheduler = Scheduler.from_settings(self.settings)
         self._engines: dict[frozenset[str], AnswerEngine] = {}
+        self.index_status = StatusCache(self.index.status)  # what /api/health reports
 
     def engine_for(self, scope: Scope) -> AnswerEngine:
         """The answer engine of a surface bound to ``scope`` (None: every collection).
