@@ -43,12 +43,12 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Prompt budget: ~4 passages cut to their best sentences keep the prompt near 450
-# tokens (French ≈ 3.5 characters per token); every prompt token costs ~7 ms on 2 cores.
+# Prompt budget (``settings.prompt_chars``): ~4 passages cut to their best sentences, the
+# first passage getting 40 % of the budget and each other one a quarter (1,500 characters:
+# 600 / 375, about 430 tokens).
 PROMPT_PASSAGES = 4
-CONTEXT_CHARS = 1500
-FIRST_PASSAGE_CHARS = 600
-OTHER_PASSAGE_CHARS = 380
+FIRST_PASSAGE_SHARE = 0.4
+OTHER_PASSAGE_SHARE = 0.25
 TRANSLATIONS_CACHED = 2048  # French rewrites of English questions kept in memory
 _UNSET = object()
 
@@ -246,9 +246,10 @@ class AnswerEngine:
         sentences most likely to answer always kept)."""
         first = {(s.n, s.index) for _p, s in ranked[:2]}
         blocks = []
-        left = CONTEXT_CHARS
+        left = self.settings.prompt_chars
         for c in citations:
-            budget = min(FIRST_PASSAGE_CHARS if c.n == 1 else OTHER_PASSAGE_CHARS, left)
+            share = FIRST_PASSAGE_SHARE if c.n == 1 else OTHER_PASSAGE_SHARE
+            budget = min(int(share * self.settings.prompt_chars), left)
             if budget < 120:
                 break
             passage = window(evidence, c, budget, first)
