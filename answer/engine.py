@@ -154,6 +154,9 @@ class AnswerEngine:
         if language == "en" and generator is not None:
             question = question.with_french(self._french(question.text, generator))
             timings["translate"] = ms()
+        elif language == "en" and (earlier := self._translations.get(question.text)):
+            # a quick answer (model busy): the French rewrite made earlier, if any
+            question = question.with_french(earlier)
         query = question.text
         passages = self.index.search(question.match_text, self.settings.top_k)
         timings["retrieval"] = ms()

@@ -241,3 +241,35 @@ def test_a_list_question_gets_the_list_one_cited_item_a_line(engine: AnswerEngin
         # each item carries the citation of the passage that lists it, not a list number
         item, n = re.fullmatch(r"- (.+) \[(\d+)\]\.", line).groups()
         assert item in cited[int(n)]
+
+
+class Translator:
+    """A scripted model: rewrites the English question in French, answers nothing."""
+
+    name = "scripted"
+
+    def stream(self, messages, *, max_tokens=None):
+        if "translate this question" in messages[-1]["content"]:
+            yield "Quelle fédération coordonne le programme des aires protégées en France ?"
+        else:
+            yield "Les documents ne contiennent pas la réponse à cette question."
+
+
+def test_a_quick_answer_reuses_the_french_rewrite_made_earlier(index_service, monkeypatch) -> None:
+    engine = AnswerEngine(index_service.settings, index_service, generator=Translator())
+    question = "Who coordinates the Brazilian protected areas programme in France?"
+    searched: list[str] = []
+    search = index_service.search
+
+    def spy(text: str, *args, **kwargs):
+        searched.append(text.lower())
+        return search(text, *args, **kwargs)
+
+    monkeypatch.setattr(index_service, "search", spy)
+    engine.ask(question, quick=True)  # nothing translated yet: the English text
+    assert "fédération" not in searched[-1]
+    engine.ask(question)  # the model rewrites it, and the rewrite is kept
+    assert "fédération" in searched[-1]
+    quick = engine.ask(question, quick=True)  # model busy: no model call, same rewrite
+    assert "fédération" in searched[-1]
+    assert quick.generator == "extractive"
