@@ -26,7 +26,7 @@ class Services:
         if self.scheduler is None:
             self.scheduler = Scheduler.from_settings(self.settings)
         self._engines: dict[frozenset[str], AnswerEngine] = {}
-        self.index_status = StatusCache(self.index.status)  # what /api/health reports
+        self.index_status = StatusCache(lambda: self.index.status())  # what /api/health reports
 
     def engine_for(self, scope: Scope) -> AnswerEngine:
         """The answer engine of a surface bound to ``scope`` (None: every collection).
