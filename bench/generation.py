@@ -41,9 +41,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from answer.engine import AnswerEngine  # noqa: E402
 from answer.generators.base import split_prefill  # noqa: E402
-from answer.generators.local import _STOPS, LocalGenerator, _openmp_spin, chatml  # noqa: E402
+from answer.generators.local import _STOPS, LocalGenerator, chatml  # noqa: E402
 from bench.common import cache_dir, load_jsonl, percentile, write_result  # noqa: E402
-from settings import ROOT, Settings  # noqa: E402
+from settings import ROOT, Settings, apply_openmp_spin  # noqa: E402
 
 SEED_DATA = ROOT / "evaluation" / "data"
 
@@ -73,7 +73,7 @@ class TimedGenerator:
 
 def build_info() -> dict[str, str]:
     """Which llama-cpp-python is imported, and the CPU features its ggml was built with."""
-    _openmp_spin(Settings().llm_omp_spin)  # as the local generator does, before loading
+    apply_openmp_spin(Settings().llm_omp_spin, "llama_cpp")  # as the local generator does
     import llama_cpp
 
     return {

