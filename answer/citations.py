@@ -52,6 +52,7 @@ from answer.facts import (
     with_markers,
 )
 from answer.fallback import about_subject
+from answer.prompts import says_not_given
 from answer.question import Question
 from answer.types import Citation, Language
 from ingest.text import fold, sentences, stems
@@ -188,6 +189,16 @@ def check_answer(
     text = "".join(u.prefix + u.text + u.sep for u in final).strip()
     text = re.sub(r"\n{3,}", "\n\n", text)
     return CheckResult(answer=text, cited=sorted(cited), removed=removed, answerable=bool(cited))
+
+
+def without_not_given(answer: str) -> str:
+    """A model's answer without its sentences saying the documents lack something ("le nom
+    n'est pas mentionné"): its own words for a refusal, never a claim to show as one."""
+    return "".join(
+        u.prefix + u.text + u.sep
+        for u in split_sentences(answer)
+        if not says_not_given(MARKER.sub(" ", u.text))
+    ).strip()
 
 
 EVIDENCE_MIN_OVERLAP = 0.4  # below this no sentence of the passage is shown as the support

@@ -10,10 +10,10 @@ from contextlib import closing
 from dataclasses import replace
 
 from answer import decision, fallback
-from answer.citations import answers_asked, check_answer, supporting_span
+from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
-from answer.evidence import Evidence, gather, window
+from answer.evidence import Evidence, Sentence, excerpts, gather
 from answer.generators import Generator, make_generator
 from answer.prompts import (
     CORPUS_COVERS,
@@ -43,12 +43,6 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Prompt budget (``settings.prompt_chars``): ~4 passages cut to their best sentences, the
-# first passage getting 40 % of the budget and each other one a quarter (1,500 characters:
-# 600 / 375, about 430 tokens).
-PROMPT_PASSAGES = 4
-FIRST_PASSAGE_SHARE = 0.4
-OTHER_PASSAGE_SHARE = 0.25
 TRANSLATIONS_CACHED = 2048  # French rewrites of English questions kept in memory
 _UNSET = object()
 
@@ -168,16 +162,14 @@ class AnswerEngine:
             return
 
         citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-        citations = citations[:PROMPT_PASSAGES] if generator is not None else citations
         evidence = gather(question, citations, passages)
         similarity = max((p.similarity for p in passages), default=0.0)
         ranked = decision.rank(evidence, question, similarity)
-        fitted = decision.model()
+        # what the engine would quote (answer/fallback.py): also the core of the prompt
+        picked = fallback.pick(evidence, question, ranked)
         # no sentence likely to answer (answer/decision.py): say what is not given without
         # asking the model, which would write a confident answer to a near-miss
-        unanswered = fitted is not None and decision.first_answering(
-            ranked, evidence, question
-        ) is None
+        unanswered = decision.model() is not None and not picked
         yield SourcesEvent(citations)
 
         used = name
@@ -185,14 +177,14 @@ class AnswerEngine:
         if generator is not None and not unanswered:
             pieces: list[str] = []
             try:
-                messages = self._messages(question, evidence, citations, ranked)
+                messages = self._messages(question, evidence, citations, ranked, picked)
                 with closing(generator.stream(messages)) as tokens:
                     for piece in tokens:
                         if not pieces:
                             timings["first_token"] = ms()
                         pieces.append(piece)
                         yield TokenEvent(piece)
-                result = self._checked("".join(pieces), question, citations)
+                result = self._checked(without_not_given("".join(pieces)), question, citations)
             except GeneratorUnavailable as err:
                 log.warning("%s generator failed (%s); quoting the passages", used, err)
         timings.setdefault("first_token", ms())
@@ -204,7 +196,7 @@ class AnswerEngine:
             # the one asked for): quote the passages that answer, or say what is not given.
             if result is not None:
                 log.info("model answer refused or not answering; quoting the passages")
-            reply = fallback.answer(evidence, question, ranked)
+            reply = fallback.answer(evidence, question, ranked, picked)
             quoted = self._checked(reply.text, question, citations)
             refused = result is not None and not result.answerable
             if not reply.answerable:
@@ -244,21 +236,15 @@ class AnswerEngine:
         evidence: Evidence,
         citations: list[Citation],
         ranked: fallback.Ranked,
+        picked: list[Sentence],
     ):
-        """The prompt: the question and each passage cut to its best sentences (the
-        sentences most likely to answer always kept)."""
-        first = {(s.n, s.index) for _p, s in ranked[:2]}
-        blocks = []
-        left = self.settings.prompt_chars
-        for c in citations:
-            share = FIRST_PASSAGE_SHARE if c.n == 1 else OTHER_PASSAGE_SHARE
-            budget = min(int(share * self.settings.prompt_chars), left)
-            if budget < 120:
-                break
-            passage = window(evidence, c, budget, first)
-            left -= len(passage)
-            blocks.append((c.n, c.title, passage))
-        return answer_messages(question.text, blocks, question.language)
+        """The prompt: the question, and under their passage numbers what the engine would
+        quote, then the sentences most likely to answer (the answer decision's ranking) up
+        to ``settings.prompt_chars`` characters."""
+        blocks = excerpts(evidence, citations, ranked, self.settings.prompt_chars, picked)
+        return answer_messages(
+            question.text, [(c.n, c.title, text) for c, text in blocks], question.language
+        )
 
     def _checked(self, raw: str, question: Question, citations: list[Citation]) -> AnswerResult:
         """The answer after the citation checker, or a refusal when nothing is supported."""

@@ -50,11 +50,18 @@ class Quoted:
     answerable: bool
 
 
-def answer(evidence: Evidence, question: Question, ranked: Ranked | None = None) -> Quoted:
+def answer(
+    evidence: Evidence,
+    question: Question,
+    ranked: Ranked | None = None,
+    picked: list[Sentence] | None = None,
+) -> Quoted:
     """Cited quotes that answer ``question``, else the documents' "not given" reply.
     ``ranked``: the sentences with their probability of answering (``answer/decision.py``);
-    without it, the coverage rules below decide."""
-    picked = pick(evidence, question, ranked)
+    without it, the coverage rules below decide. ``picked``: ``pick``'s result when the
+    caller already has it."""
+    if picked is None:
+        picked = pick(evidence, question, ranked)
     if picked:
         return Quoted(_quote(picked, question), True)
     return not_given(evidence, question)

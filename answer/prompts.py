@@ -7,7 +7,10 @@ go in the user message.
 
 from __future__ import annotations
 
+import re
+
 from answer.types import Language, Message
+from ingest.text import fold
 
 ChatMessage = dict[str, str]
 
@@ -175,6 +178,29 @@ def translate_messages(question: str) -> list[ChatMessage]:
         f"Question: {question}\n\nFrench:"
     )
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+# A sentence saying the passages lack something: the model's own words for a refusal ("Le
+# nom n'est pas mentionné dans les passages", "the budget is not specified"). Written from
+# the negations of both languages, not fitted; no answer sentence states a fact this way.
+_NOT_GIVEN_SAID = re.compile(
+    r"\b(?:n'|ne )?(?:est|sont|a|ont|etait|etaient)? ?(?:pas|nulle part|jamais) (?:ete )?"
+    r"(?:mentionnee?s?|precisee?s?|indiquee?s?|donnee?s?|fournie?s?|specifiee?s?|citee?s?|"
+    r"evoquee?s?|communiquee?s?)\b"
+    r"|\bne (?:mentionne|precise|donne|indique|contient|fournit|cite|dit)(?:nt)? (?:pas|rien)\b"
+    r"|\b(?:aucune|pas d'|pas de) (?:information|mention|precision|indication|donnee)s?\b"
+    r"|\b(?:is|are|was|were|be|been) (?:not|never) (?:mentioned|specified|stated|given|"
+    r"provided|indicated|named|listed|included|available)\b"
+    r"|\b(?:do|does|did) not (?:mention|specify|state|say|give|provide|indicate|contain|"
+    r"name|list)\b"
+    r"|\bno (?:information|mention|details?|indication|data)\b"
+)
+
+
+def says_not_given(sentence: str) -> bool:
+    """True when ``sentence`` says the documents do not give something (a refusal in the
+    model's own words, or part of one): never a supported claim."""
+    return bool(_NOT_GIVEN_SAID.search(fold(sentence).replace("’", "'")))
 
 
 def is_refusal_sentence(text: str) -> bool:

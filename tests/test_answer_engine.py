@@ -273,3 +273,45 @@ def test_a_quick_answer_reuses_the_french_rewrite_made_earlier(index_service, mo
     quick = engine.ask(question, quick=True)  # model busy: no model call, same rewrite
     assert "fédération" in searched[-1]
     assert quick.generator == "extractive"
+
+
+def test_the_prompt_holds_what_would_be_quoted_under_its_passage_number(
+    index_service, engine: AnswerEngine
+) -> None:
+    question = "Quels sont les partenaires du programme Mosaïques d'Aires Protégées ?"
+    quoted = engine.ask(question)
+    items = re.findall(r"^- (.+) \[(\d+)\]\.$", quoted.answer, flags=re.MULTILINE)
+    assert len(items) >= 5, quoted.answer
+    settings = index_service.settings.model_copy(update={"prompt_chars": 200})
+    model = PromptRecorder()
+    AnswerEngine(settings, index_service, model).ask(question)
+    prompt = model.prompts[-1]
+    blocks = dict(re.findall(r"^\[(\d+)\] (.+)$", prompt, flags=re.MULTILINE))
+    for item, n in items:
+        # a tight budget still keeps every item the quote gives, in its own passage's block
+        assert item in blocks[n], (item, n, prompt)
+    # and little else: the excerpts are the quoted list plus at most the budget
+    listed = sum(len(item) + 3 for item, _n in items)
+    assert sum(len(b) for b in blocks.values()) <= listed + 600
+
+
+class NotMentioned:
+    """A scripted model that says, in its own words, that the passages lack the answer."""
+
+    name = "scripted"
+
+    def stream(self, messages, max_tokens=None):
+        yield (
+            "La protection des espaces sensibles et le développement de ces territoires ne "
+            "sont pas précisés [1]."
+        )
+
+
+def test_a_model_saying_not_mentioned_is_not_shown_as_an_answer(index_service) -> None:
+    engine = AnswerEngine(index_service.settings, index_service, NotMentioned())
+    result = engine.ask("À quoi sert le programme Mosaïques d'Aires Protégées ?")
+    assert "précisé" not in result.answer
+    # the model's refusal is a refusal, never shown as a confident answer: the passages
+    # that answer are quoted instead
+    assert result.answerable and result.generator == "extractive"
+    assert "protection des espaces sensibles" in result.answer

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from answer.citations import check_answer, misses_asked_count, numbers_absent, supporting_span
+from answer.citations import (
+    check_answer,
+    misses_asked_count,
+    numbers_absent,
+    supporting_span,
+    without_not_given,
+)
 from answer.types import Citation
 from settings import ROOT
 
@@ -232,3 +238,22 @@ def test_who_did_what_a_name_given_another_s_action_is_not_supported(
         "le Brésil [2]."
     )
     assert check_answer(faithful, passages, "fr").answerable
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "La directrice de la Mission Bassin Minier est pas mentionnée dans les passages [4].",
+        "Le budget du programme RESCUE n'est pas précisé [1].",
+        "According to the passages, the governor of Minas Gerais is not mentioned [2].",
+    ],
+)
+def test_a_refusal_in_the_model_s_own_words_is_no_answer(
+    passages: list[Citation], answer: str
+) -> None:
+    assert without_not_given(answer) == ""
+    # next to a supported fact, only the "not given" sentence goes
+    fact = "La Mission Bassin Minier a été mise en place en juin 2000 [1]."
+    kept = without_not_given(f"{fact} {answer}")
+    assert kept == fact
+    assert check_answer(kept, passages, "fr").answer == fact
