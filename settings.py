@@ -78,14 +78,16 @@ class Settings(BaseSettings):
 
     # Answering
     generator: Literal["local", "openai", "extractive"] = "local"
-    # Characters of excerpts in a model's prompt beyond what the engine would quote (always
-    # there; answer/evidence.excerpts). Every prompt token is read before the first answer
-    # token (15 ms a token on 2 quiet cores, ~3.5 characters a token). Seed dev half,
-    # local, 179 turns, excerpts of the 5 passages: 700 -> key recall FR 31.9 % / EN
-    # 31.2 %, French model answers' first token p50 3.9 s; 1,500 -> 29.0 % / 32.8 %, 7.6 s.
-    # (Before excerpts, 4 passages cut by shares, 1,500: 36.2 % / 32.8 %; all within 1-3
-    # questions.) Held-out score: README, Evaluation.
-    prompt_chars: int = 700
+    # Characters of passage text in a model's prompt (the passages cut to their best
+    # sentences; the decision's two best always kept). Every prompt token is read before
+    # the first answer token (15 ms a token measured on 2 quiet cores, 3.5 characters a
+    # token). Seed dev half, local, 179 turns: 1,500 -> key recall FR 36.2 % / EN 32.8 %,
+    # 900 -> 33.3 % / 34.4 % with model answers a third faster; 1,500 kept. Held out (seed
+    # test half, 175 turns, 1,500): FR 37.9 % / EN 36.5 % (README, Evaluation). Tried in
+    # session 6 and not kept: excerpts (the quoted sentences, then the decision's next ones,
+    # of all 5 passages), 700 characters: dev FR 31.9 % / EN 31.2 %, test FR 33.3 % / EN
+    # 34.9 %, French model answers' first token p50 3.8 s instead of 7.2 s.
+    prompt_chars: int = 1500
     llm_path: Path = ROOT / "models" / LLM_FILENAME
     llm_threads: int = 2
     llm_context: int = 4096

@@ -13,7 +13,7 @@ from answer import decision, fallback
 from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
-from answer.evidence import Evidence, Sentence, excerpts, gather
+from answer.evidence import Evidence, gather, window
 from answer.generators import Generator, make_generator
 from answer.prompts import (
     CORPUS_COVERS,
@@ -43,6 +43,12 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Prompt budget (``settings.prompt_chars``): ~4 passages cut to their best sentences, the
+# first passage getting 40 % of the budget and each other one a quarter (1,500 characters:
+# 600 / 375, about 430 tokens).
+PROMPT_PASSAGES = 4
+FIRST_PASSAGE_SHARE = 0.4
+OTHER_PASSAGE_SHARE = 0.25
 TRANSLATIONS_CACHED = 2048  # French rewrites of English questions kept in memory
 _UNSET = object()
 
@@ -162,10 +168,11 @@ class AnswerEngine:
             return
 
         citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
+        citations = citations[:PROMPT_PASSAGES] if generator is not None else citations
         evidence = gather(question, citations, passages)
         similarity = max((p.similarity for p in passages), default=0.0)
         ranked = decision.rank(evidence, question, similarity)
-        # what the engine would quote (answer/fallback.py): also the core of the prompt
+        # what the engine would quote (answer/fallback.py), chosen once
         picked = fallback.pick(evidence, question, ranked)
         # no sentence likely to answer (answer/decision.py): say what is not given without
         # asking the model, which would write a confident answer to a near-miss
@@ -177,7 +184,7 @@ class AnswerEngine:
         if generator is not None and not unanswered:
             pieces: list[str] = []
             try:
-                messages = self._messages(question, evidence, citations, ranked, picked)
+                messages = self._messages(question, evidence, citations, ranked)
                 with closing(generator.stream(messages)) as tokens:
                     for piece in tokens:
                         if not pieces:
@@ -236,15 +243,21 @@ class AnswerEngine:
         evidence: Evidence,
         citations: list[Citation],
         ranked: fallback.Ranked,
-        picked: list[Sentence],
     ):
-        """The prompt: the question, and under their passage numbers what the engine would
-        quote, then the sentences most likely to answer (the answer decision's ranking) up
-        to ``settings.prompt_chars`` characters."""
-        blocks = excerpts(evidence, citations, ranked, self.settings.prompt_chars, picked)
-        return answer_messages(
-            question.text, [(c.n, c.title, text) for c, text in blocks], question.language
-        )
+        """The prompt: the question and each passage cut to its best sentences (the
+        sentences most likely to answer always kept)."""
+        first = {(s.n, s.index) for _p, s in ranked[:2]}
+        blocks = []
+        left = self.settings.prompt_chars
+        for c in citations:
+            share = FIRST_PASSAGE_SHARE if c.n == 1 else OTHER_PASSAGE_SHARE
+            budget = min(int(share * self.settings.prompt_chars), left)
+            if budget < 120:
+                break
+            passage = window(evidence, c, budget, first)
+            left -= len(passage)
+            blocks.append((c.n, c.title, passage))
+        return answer_messages(question.text, blocks, question.language)
 
     def _checked(self, raw: str, question: Question, citations: list[Citation]) -> AnswerResult:
         """The answer after the citation checker, or a refusal when nothing is supported."""

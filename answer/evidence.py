@@ -208,54 +208,33 @@ def _weight(word: str, raw: list, n_sent: int) -> float:
     return max(weight, 0.05)
 
 
-def excerpts(
+def window(
     evidence: Evidence,
-    citations: list[Citation],
-    ranked: Sequence[tuple[float, Sentence]],
+    citation: Citation,
     budget: int,
-    first: Sequence[Sentence] = (),
-) -> list[tuple[Citation, str]]:
-    """The passages cut to the sentences most likely to answer: the sentences ``first``
-    (what the engine would quote, a list with its items) whatever their length, then
-    those of ``ranked`` (the answer decision's order; by ``score`` without one) until
-    ``budget`` characters in all. Each passage that keeps a sentence comes with them in
-    document order, "…" where sentences were skipped; a label line keeps the line after
-    it ("Directrice" then the name). Passages keep their numbers, so ``[n]`` still cites
-    them."""
-    order = [s for _p, s in ranked] or sorted(evidence.sentences, key=lambda s: -s.score)
-    chosen: dict[int, dict[int, Sentence]] = {}
+    first: set[tuple[int, int]] | frozenset = frozenset(),
+) -> str:
+    """The passage cut to its best sentences (at most ``budget`` characters, in order);
+    the sentences ``first`` (``(n, index)``) are chosen before any other."""
+    sents = evidence.of_passage(citation.n)
+    whole = squash_spaces(citation.text)
+    if citation.n in evidence.flagged:
+        whole = " ".join(s.text for s in sents)  # without the sentences addressed to the model
+    if len(whole) <= budget or not sents:
+        return whole[:budget]
+    chosen: list[Sentence] = []
     used = 0
-    at = {(t.n, t.index): t for t in evidence.sentences}
-    for s in first:  # a label joined with its next line (answer/fallback.py) is both
-        for t in (at.get((s.n, s.index)), at.get((s.n, s.index + 1)) if s.text != (
-            at.get((s.n, s.index)) or s).text else None):
-            if t is not None and t.index not in chosen.get(t.n, {}):
-                chosen.setdefault(t.n, {})[t.index] = t
-                used += len(t.text) + 1
-    for s in order:
-        group = [s]
-        if len(s.text.split()) < _LABEL_WORDS and (nxt := evidence.following(s)) is not None:
-            group.append(nxt)
-        new = [t for t in group if t.index not in chosen.get(t.n, {})]
-        cost = sum(len(t.text) + 1 for t in new)
-        if used + cost > budget:
-            if used:
-                continue
-            # a single long sentence: keep its beginning
-            new = [Sentence(s.n, s.index, s.text[:budget], s.coverage, s.score)]
-            cost = budget
-        for t in new:
-            chosen.setdefault(t.n, {})[t.index] = t
-        used += cost
-    out = []
-    for c in citations:
-        kept = sorted(chosen.get(c.n, {}).values(), key=lambda t: t.index)
-        if not kept:
+    for s in sorted(sents, key=lambda s: ((s.n, s.index) not in first, -s.coverage, s.index)):
+        if used + len(s.text) + 1 > budget:
+            if not chosen:  # a single long sentence: keep its beginning
+                chosen.append(Sentence(s.n, s.index, s.text[:budget], s.coverage, s.score))
             continue
-        parts: list[str] = []
-        for prev, t in zip([None, *kept], kept, strict=False):
-            if prev is not None and t.index != prev.index + 1:
-                parts.append("…")
-            parts.append(t.text)
-        out.append((c, " ".join(parts)))
-    return out
+        chosen.append(s)
+        used += len(s.text) + 1
+    chosen.sort(key=lambda s: s.index)
+    parts: list[str] = []
+    for prev, s in zip([None, *chosen], chosen, strict=False):
+        if prev is not None and s.index != prev.index + 1:
+            parts.append("…")
+        parts.append(s.text)
+    return " ".join(parts)

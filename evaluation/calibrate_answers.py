@@ -19,6 +19,7 @@ from pathlib import Path
 from answer import evidence as evidence_module
 from answer import fallback
 from answer.citations import check_answer
+from answer.engine import PROMPT_PASSAGES
 from answer.question import analyse
 from answer.relevance import is_injection, retrieval_found_something
 from answer.types import Citation
@@ -27,7 +28,6 @@ from index.service import IndexService
 from settings import ROOT, get_settings
 
 DATA = ROOT / "evaluation" / "data"
-PASSAGES = 5  # passages scored per question, as when these constants were calibrated
 GRID = {
     "ABSENT_WEIGHT": [0.0, 0.1, 0.25],
     "SUBJECT_MIN": [0.2, 0.3, 0.4, 0.5],
@@ -48,7 +48,7 @@ def prepared(path: Path, index: IndexService, settings) -> list[dict]:
             settings, question, passages
         )
         cites = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-        rows.append({**row, "q": question, "gate": gate, "cites": cites[:PASSAGES]})
+        rows.append({**row, "q": question, "gate": gate, "cites": cites[: PROMPT_PASSAGES + 1]})
     return rows
 
 

@@ -275,26 +275,6 @@ def test_a_quick_answer_reuses_the_french_rewrite_made_earlier(index_service, mo
     assert quick.generator == "extractive"
 
 
-def test_the_prompt_holds_what_would_be_quoted_under_its_passage_number(
-    index_service, engine: AnswerEngine
-) -> None:
-    question = "Quels sont les partenaires du programme Mosaïques d'Aires Protégées ?"
-    quoted = engine.ask(question)
-    items = re.findall(r"^- (.+) \[(\d+)\]\.$", quoted.answer, flags=re.MULTILINE)
-    assert len(items) >= 5, quoted.answer
-    settings = index_service.settings.model_copy(update={"prompt_chars": 200})
-    model = PromptRecorder()
-    AnswerEngine(settings, index_service, model).ask(question)
-    prompt = model.prompts[-1]
-    blocks = dict(re.findall(r"^\[(\d+)\] (.+)$", prompt, flags=re.MULTILINE))
-    for item, n in items:
-        # a tight budget still keeps every item the quote gives, in its own passage's block
-        assert item in blocks[n], (item, n, prompt)
-    # and little else: the excerpts are the quoted list plus at most the budget
-    listed = sum(len(item) + 3 for item, _n in items)
-    assert sum(len(b) for b in blocks.values()) <= listed + 600
-
-
 class NotMentioned:
     """A scripted model that says, in its own words, that the passages lack the answer."""
 
