@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from answer import decision
 from answer.evidence import Evidence, Sentence
 from answer.facts import items
-from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN, NOT_IN_DOCUMENTS
+from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
 from answer.question import Question
 
 Ranked = list[tuple[float, Sentence]]
@@ -74,6 +74,11 @@ def not_given(evidence: Evidence, question: Question) -> Quoted:
     best = evidence.best()
     if best is None or best.coverage <= 0:
         return Quoted(lead, False)
+    # a label or a name line ("Catherine Bertram") is shown with the line it heads
+    best = _with_next_if_short(evidence, best)
+    if question.wants_item and holds_item(best, question):
+        # it holds a value of the asked kind: the documents may well give it; say unsure
+        lead = NOT_SURE[lang]
     return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(best.text)} [{best.n}].", False)
 
 

@@ -126,6 +126,13 @@ NOT_GIVEN: dict[Language, dict[str, str]] = {
     },
 }
 
+# Said instead of NOT_GIVEN when the nearest sentence holds a value of the asked kind that
+# the decision did not trust enough to give as the answer: unsure, not "not given".
+NOT_SURE: dict[Language, str] = {
+    "fr": "Je ne trouve pas de réponse sûre dans les documents.",
+    "en": "I found no certain answer in the documents.",
+}
+
 NEAREST_FACTS: dict[Language, str] = {
     "fr": "Le passage le plus proche indique :",
     "en": "The closest passage says:",

@@ -83,3 +83,21 @@ def test_an_absent_value_is_said_not_given_not_quoted_as_an_answer(
     assert not result.answerable
     first = result.answer.split(".")[0]
     assert "budget" in first.lower() or "amount" in first.lower() or "montant" in first.lower()
+
+
+def test_a_refusal_never_says_not_given_while_quoting_such_a_value(index_service) -> None:
+    from answer import fallback
+    from answer.facts import items
+    from answer.prompts import NOT_GIVEN, NOT_SURE
+
+    question = analyse("mail de la directrice de la mbm")
+    passages = index_service.search(question.text, 5)
+    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
+    evidence = gather(question, citations, passages)
+    reply = fallback.not_given(evidence, question)
+    assert not reply.answerable
+    # the nearest line is a name heading the e-mail line: both are shown, and since the
+    # e-mail is then in the reply, it says it is unsure instead of "not given"
+    assert "Catherine Bertram" in reply.text and items(reply.text, "email")
+    assert reply.text.startswith(NOT_SURE["fr"])
+    assert NOT_GIVEN["fr"]["email"] not in reply.text
