@@ -16,9 +16,7 @@ for every question of both halves and caches the labelled sentences in
 
 ``--fit`` fits a logistic regression on the **dev** sentences, chooses the answer
 threshold on the dev questions (right answers + right refusals − 2 × confident wrong
-answers, every question counting once), and prints both halves: test first. An answer is
-what the engine itself would quote (``answer/fallback.pick``), right when one of the quoted
-sentences holds the answer.
+answers, every question counting once), and prints both halves: test first.
 """
 
 from __future__ import annotations
