@@ -188,24 +188,19 @@ def rank(
 
 
 def first_answering(
-    ranked: list[tuple[float, Sentence]],
-    evidence: Evidence,
-    question: Question,
-    threshold: float | None = None,
+    ranked: list[tuple[float, Sentence]], evidence: Evidence, question: Question
 ) -> Sentence | None:
-    """The most probable sentence that answers: it reaches the threshold (the fitted one
-    unless given) and, when the question asks for a value (an amount, a date, a name…),
-    holds one. None: the engine says what the documents do not give."""
-    if threshold is None:
-        fitted = model()
-        if fitted is None:
-            return None
-        threshold = fitted.threshold
+    """The most probable sentence that answers: it reaches the threshold and, when the
+    question asks for a value (an amount, a date, a name…), holds one. None: the engine
+    says what the documents do not give."""
+    fitted = model()
+    if fitted is None:
+        return None
     return next(
         (
             s
             for p, s in ranked
-            if p >= threshold
+            if p >= fitted.threshold
             and (not question.wants_item or holds_value(s, evidence, question))
         ),
         None,

@@ -94,31 +94,23 @@ def holds_item(s: Sentence, question: Question) -> bool:
 
 
 def pick(
-    evidence: Evidence,
-    question: Question,
-    ranked: Ranked | None = None,
-    *,
-    threshold: float | None = None,
-    ratio: float | None = None,
+    evidence: Evidence, question: Question, ranked: Ranked | None = None
 ) -> list[Sentence]:
-    """The supporting sentences, best first (empty when none answers). ``threshold`` and
-    ``ratio`` replace the fitted decision's (``evaluation/calibrate_decision.py`` scores
-    candidate values with the very quoting the engine uses)."""
+    """The supporting sentences, best first (empty when none answers)."""
     fitted = decision.model()
-    if ranked is not None and (fitted is not None or threshold is not None):
+    if ranked is not None and fitted is not None:
         # the best sentence must reach the threshold and, when the question asks for a value
         # (an amount, a date, a name…), hold one; the next ones come within the ratio
         probability = {(s.n, s.index): p for p, s in ranked}
-        best = decision.first_answering(ranked, evidence, question, threshold)
+        best = decision.first_answering(ranked, evidence, question)
         pool = [s for _p, s in ranked]
-        if ratio is None:
-            ratio = fitted.quote_ratio if fitted is not None else QUOTE_RATIO
+        ratio = fitted.quote_ratio
 
         def key(s: Sentence) -> float:
             return probability[(s.n, s.index)]
     else:
         pool, best = _covered(evidence, question)
-        ratio = QUOTE_RATIO if ratio is None else ratio
+        ratio = QUOTE_RATIO
 
         def key(s: Sentence) -> float:
             return s.score

@@ -27,9 +27,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from answer import fallback
 from answer.decision import FEATURES, MODEL_FILE, feature_rows
 from answer.evidence import gather
+from answer.fallback import MAX_CHARS, MAX_SENTENCES
 from answer.question import analyse
 from answer.relevance import is_injection, retrieval_found_something
 from answer.types import Citation
@@ -41,6 +41,8 @@ from index.types import Passage
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DATA = ROOT / "evaluation" / "data"
 SETS = ("seed", "piaf", "nearmiss")
+COVERAGE, LENGTH = FEATURES.index("coverage"), FEATURES.index("length")
+ITEM_MISSING = FEATURES.index("item_missing")
 LOSS_WRONG = 2.0  # a confident wrong answer costs twice a refusal (the brief)
 RATIOS = (0.0, 0.25, 0.5, 0.75, 1.0)  # quote sentences within this share of the best's
 FLAT = 0.01  # utility differences below this are noise (a few questions in a thousand)
@@ -152,7 +154,6 @@ def _featured(row: dict) -> dict:
     evidence = gather(question, citations, passages)
     similarity = max((p.similarity for p in passages), default=0.0)
     rows = feature_rows(evidence, question, similarity)
-    row["_analysed"] = (evidence, question)  # for the engine's own quoting (``_outcomes``)
     row["sentences"] = [
         {"x": x, "y": answers(row, s.text)}
         for x, s in zip(rows, evidence.sentences, strict=True)
@@ -173,46 +174,40 @@ def _outcomes(
     rows: list[dict], weights, bias: float, threshold: float, ratio: float
 ) -> dict[str, dict]:
     """Per data set: right answers, right refusals, wrong answers, wrong refusals. An
-    answer is what ``answer/fallback.pick`` quotes (the engine's own quoting: the best
-    sentence, those within ``ratio`` of its probability, continuations, a list); it is
-    right when one of the quoted sentences holds the answer."""
+    answer quotes the best sentence and those within ``ratio`` of its probability (at most
+    ``MAX_SENTENCES``, as ``answer/fallback.pick``); it is right when one holds the answer."""
+    import numpy as np
+
     out: dict[str, dict] = {}
     for row in rows:
         o = out.setdefault(row["set"], {"n": 0, "right": 0, "refused_right": 0, "wrong": 0,
                                         "refused_wrong": 0})  # fmt: skip
         o["n"] += 1
-        best_p, right = _quoted(row, weights, bias, ratio)
-        if row["gate"] and best_p >= threshold:
-            o["right" if row["answerable"] and right else "wrong"] += 1
+        best_p, best_y = 0.0, False
+        if row["sentences"]:
+            x = np.array([s["x"] for s in row["sentences"]])
+            p = 1 / (1 + np.exp(-(x @ weights + bias)))
+            x[:, LENGTH] = np.expm1(x[:, LENGTH])
+            # a question asking for a value is answered by a sentence holding one; the
+            # next sentences quoted are any (answer/fallback.pick)
+            order = list(np.argsort(-p))
+            holding = [j for j in order if not x[j, ITEM_MISSING]]
+            first = holding[0] if holding else None
+            best_p = float(p[first]) if first is not None else 0.0
+            quoted, used = [first], x[first, LENGTH] if first is not None else 0.0
+            for j in order:
+                if first is None or len(quoted) >= MAX_SENTENCES or p[j] < ratio * best_p:
+                    break
+                if j != first and x[j, COVERAGE] > 0 and used + x[j, LENGTH] <= MAX_CHARS:
+                    quoted.append(j)
+                    used += x[j, LENGTH]
+            best_y = first is not None and any(row["sentences"][j]["y"] for j in quoted)
+        answered = row["gate"] and best_p >= threshold
+        if answered:
+            o["right" if row["answerable"] and best_y else "wrong"] += 1
         else:
             o["refused_wrong" if row["answerable"] else "refused_right"] += 1
     return out
-
-
-def _quoted(row: dict, weights, bias: float, ratio: float) -> tuple[float, bool]:
-    """The probability of the best answering sentence (0 when none holds the asked value)
-    and whether the quote holds the answer. The quote does not depend on the threshold
-    (only whether it is given does), so it is made once per weights and ratio."""
-    import numpy as np
-
-    key = (np.asarray(weights).tobytes(), bias, ratio)
-    cache = row.setdefault("_quotes", {})
-    if key not in cache:
-        cache[key] = (0.0, False)
-        if row["sentences"]:
-            evidence, question = row["_analysed"]
-            x = np.array([s["x"] for s in row["sentences"]])
-            p = 1 / (1 + np.exp(-(x @ weights + bias)))
-            ranked = sorted(zip(p.tolist(), evidence.sentences, strict=True),
-                            key=lambda ps: (-ps[0], ps[1].n, ps[1].index))  # fmt: skip
-            picked = fallback.pick(evidence, question, ranked, threshold=0.0, ratio=ratio)
-            if picked:
-                probability = {(s.n, s.index): q for q, s in ranked}
-                cache[key] = (
-                    probability[(picked[0].n, picked[0].index)],
-                    any(answers(row, s.text) for s in picked),
-                )
-    return cache[key]
 
 
 def _utility(outcomes: dict[str, dict]) -> float:
