@@ -207,7 +207,7 @@ _NOT_GIVEN_SAID = re.compile(
 def says_not_given(sentence: str) -> bool:
     """True when ``sentence`` says the documents do not give something (a refusal in the
     model's own words, or part of one): never a supported claim."""
-    return bool(_NOT_GIVEN_SAID.search(fold(sentence).replace("’", "'")))
+    return bool(_NOT_GIVEN_SAID.search(fold(sentence)))  # fold straightens apostrophes
 
 
 def is_refusal_sentence(text: str) -> bool:

@@ -281,19 +281,14 @@ _INTERROGATIVE = re.compile(
 )
 
 
-def _folded(text: str) -> str:
-    """``text`` as the question patterns read it: folded, with straight apostrophes."""
-    return fold(text).replace("’", "'")
-
-
 def asks_its_own(text: str) -> bool:
     """Whether ``text`` holds an interrogative word of its own."""
-    return bool(_INTERROGATIVE.search(_folded(text)))
+    return bool(_INTERROGATIVE.search(fold(text)))
 
 
 def asked_kind(text: str) -> Asked:
     """What ``text`` asks for, from French and English question patterns."""
-    folded = _keyword_typos_fixed(_folded(text))
+    folded = _keyword_typos_fixed(fold(text))
     who_is = _WHO_IS.match(text)
     if who_is:  # "Qui est Christian Chocquet ?" asks for a description; "qui est le …" a name
         return "definition" if who_is.group(1).isupper() else "who"

@@ -7,9 +7,11 @@ import json
 
 import pytest
 
-from answer import decision
+from answer import decision, fallback
 from answer.engine import AnswerEngine
 from answer.evidence import gather
+from answer.facts import items
+from answer.prompts import NOT_GIVEN, NOT_SURE
 from answer.question import analyse
 from answer.types import Citation
 from settings import Settings
@@ -86,10 +88,6 @@ def test_an_absent_value_is_said_not_given_not_quoted_as_an_answer(
 
 
 def test_a_refusal_never_says_not_given_while_quoting_such_a_value(index_service) -> None:
-    from answer import fallback
-    from answer.facts import items
-    from answer.prompts import NOT_GIVEN, NOT_SURE
-
     question = analyse("mail de la directrice de la mbm")
     passages = index_service.search(question.text, 5)
     citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
