@@ -20,13 +20,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from answer.evidence import Evidence, Sentence
-from answer.facts import items
 from answer.question import Question
-from ingest.text import content_terms, fold, stems
+from ingest.text import content_terms, fold, is_label, stems
 
 MODEL_FILE = Path(__file__).with_name("decision.json")
-LABEL_WORDS = 6  # a shorter sentence is a label or a title: its value is on the next line
 PAIR_WINDOW = 3  # content words apart for two question terms to count as kept together
+# Below the answer threshold but at or above this probability, the model is still asked:
+# its answer is shown only if the checker passes it and it holds the asked value, else the
+# engine says what is not given. None: the model is asked only above the threshold.
+MODEL_FLOOR: float | None = None
 
 FEATURES = (
     "coverage",  # weighted share of the question's terms in the sentence
@@ -82,15 +84,9 @@ def model() -> Model | None:
 
 
 def holds_value(s: Sentence, evidence: Evidence, question: Question) -> bool:
-    """``s`` holds a value of the asked kind that the question does not already give, or
-    is a label whose next line does ("Tél. :" then the number)."""
-    given = items(question.text, question.asked)
-    if items(s.text, question.asked) - given:
-        return True
-    if len(s.text.split()) >= LABEL_WORDS:
-        return False
-    nxt = evidence.following(s)
-    return nxt is not None and bool(items(nxt.text, question.asked) - given)
+    """``s`` holds a value of the asked kind that the question does not already give; a
+    label is read with its next line ("Tél. :" then the number)."""
+    return bool(question.new_values(evidence.with_next_line(s).text))
 
 
 def feature_rows(
@@ -123,7 +119,7 @@ def feature_rows(
             similarity,
             evidence.absent,
             float(evidence.same_language),
-            float(len(s.text.split()) < LABEL_WORDS),
+            float(is_label(s.text)),
             float(s.coverage >= best - 1e-9),
             long_question,
             1.0 / (1 + higher),
@@ -205,3 +201,9 @@ def first_answering(
         ),
         None,
     )
+
+
+def worth_asking(confidence: float | None) -> bool:
+    """True when no sentence reaches the answer threshold but the best one is likely
+    enough (``MODEL_FLOOR``) for the model's checked answer to be worth a try."""
+    return MODEL_FLOOR is not None and confidence is not None and confidence >= MODEL_FLOOR

@@ -176,7 +176,10 @@ class AnswerEngine:
         picked = fallback.pick(evidence, question, ranked)
         # no sentence likely to answer (answer/decision.py): say what is not given without
         # asking the model, which would write a confident answer to a near-miss
-        unanswered = decision.model() is not None and not picked
+        confidence = ranked[0][0] if ranked else None
+        unanswered = (
+            decision.model() is not None and not picked and not decision.worth_asking(confidence)
+        )
         yield SourcesEvent(citations)
 
         used = name
@@ -217,6 +220,7 @@ class AnswerEngine:
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query
+        result.confidence = None if confidence is None else round(confidence, 3)
         yield AnswerEvent(result)
 
     def _french(self, question: str, generator: Generator) -> str | None:

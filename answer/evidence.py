@@ -17,9 +17,17 @@ from answer.question import Question
 from answer.types import Citation
 from index.types import Passage
 from ingest.instructions import is_instruction
-from ingest.text import content_terms, detect_language, fold, sentences, squash_spaces, stems
+from ingest.text import (
+    content_terms,
+    detect_language,
+    fold,
+    is_label,
+    is_list_item,
+    sentences,
+    squash_spaces,
+    stems,
+)
 
-_LABEL_WORDS = 7  # a line this short is a heading or a label, not a sentence
 NUMBER_BONUS = 0.15  # questions asking for an amount, a count or a date prefer numbers
 # In a sentence's *subject* score, a question term found in no passage weighs this share
 # of the rarest present term: it is often a verb the documents paraphrase ("existe",
@@ -64,6 +72,18 @@ class Evidence:
             nxt = self.next_passage.get(s.n)
             return next((t for t in self.of_passage(nxt) if t.index == 0), None) if nxt else None
         return None
+
+    def with_next_line(self, s: Sentence) -> Sentence:
+        """A label, heading or name line ("Tél. :", "Christian CHOCQUET") joined with the
+        line after it in its passage; any other sentence (and a list's heading, whose
+        items follow) as it is."""
+        if not is_label(s.text) or is_list_item(s.text):
+            return s
+        nxt = next((t for t in self.of_passage(s.n) if t.index == s.index + 1), None)
+        if nxt is None or is_list_item(nxt.text):
+            return s
+        text = f"{s.text.rstrip(' .:;,')} : {nxt.text}"
+        return Sentence(s.n, s.index, text, s.coverage, s.score, s.subject, s.semantic)
 
     def best(self) -> Sentence | None:
         return max(self.sentences, key=lambda s: s.score, default=None)
@@ -145,7 +165,7 @@ def gather(
     # the sentence after it: each also matches through the other's words.
     for j in range(len(raw) - 1):
         (n, i, sent, keys), (n2, i2, sent2, keys2) = raw[j], raw[j + 1]
-        if n == n2 and i2 == i + 1 and len(sent.split()) < _LABEL_WORDS:
+        if n == n2 and i2 == i + 1 and is_label(sent):
             raw[j] = (n, i, sent, keys | keys2)
             raw[j + 1] = (n2, i2, sent2, keys2 | keys)
     n_sent = max(len(raw), 1)

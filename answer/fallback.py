@@ -14,9 +14,9 @@ from difflib import SequenceMatcher
 
 from answer import decision
 from answer.evidence import Evidence, Sentence
-from answer.facts import items
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
 from answer.question import Question
+from ingest.text import is_label, is_list_item
 
 Ranked = list[tuple[float, Sentence]]
 NAME = "extractive"  # the ``generator`` of an answer quoted from the passages
@@ -33,7 +33,6 @@ SUBJECT_MIN = 0.3
 MAX_SENTENCES = 3
 QUOTE_RATIO = 0.75  # without a fitted decision: quote sentences scoring this share of the best
 MAX_CHARS = 480
-MIN_WORDS = 6  # shorter sentences are titles or names: the next line says more
 MAX_CONTINUATIONS = 3  # sentences that may follow the best one (it announces, they detail)
 # Items of a list quoted after the line that introduces it: a bound (the list also has
 # MAX_CHARS of its own), not fitted. List quoting moved no score on the seed dev half
@@ -75,8 +74,8 @@ def not_given(evidence: Evidence, question: Question) -> Quoted:
     if best is None or best.coverage <= 0:
         return Quoted(lead, False)
     # a label or a name line ("Catherine Bertram") is shown with the line it heads
-    best = _with_next_if_short(evidence, best)
-    if question.wants_item and holds_item(best, question):
+    best = evidence.with_next_line(best)
+    if question.wants_item and question.new_values(best.text):
         # it holds a value of the asked kind: the documents may well give it; say unsure
         lead = NOT_SURE[lang]
     return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(best.text)} [{best.n}].", False)
@@ -86,11 +85,6 @@ def about_subject(s: Sentence, evidence: Evidence) -> bool:
     """The sentence is about the question's subject. Across languages (an English question
     over French passages, no French rewrite) the terms cannot tell: retrieval decides."""
     return s.subject >= SUBJECT_MIN or not evidence.same_language
-
-
-def holds_item(s: Sentence, question: Question) -> bool:
-    """The sentence holds a value of the asked kind that the question does not already give."""
-    return bool(items(s.text, question.asked) - items(question.text, question.asked))
 
 
 def pick(
@@ -153,7 +147,7 @@ def pick(
             used += len(item.text)
             anchor = item
     out: list[Sentence] = []
-    for s in (_with_next_if_short(evidence, s) for s in picked):
+    for s in (evidence.with_next_line(s) for s in picked):
         # a label joined with its next line repeats that line: keep one of the two
         if not any(_sentence(s.text) in o.text or _sentence(o.text) in s.text for o in out):
             out.append(s)
@@ -165,7 +159,7 @@ def _covered(evidence: Evidence, question: Question) -> tuple[list[Sentence], Se
     (any sentence for reasons and lists), and the best one if it covers enough."""
     pool = evidence.sentences
     if question.wants_item:
-        pool = [s for s in pool if about_subject(s, evidence) and holds_item(s, question)]
+        pool = [s for s in pool if about_subject(s, evidence) and question.new_values(s.text)]
         labelled = _labelled(evidence, question)
         pool += [s for s in labelled if s not in pool]
     best = max(pool, key=lambda s: s.score, default=None)
@@ -184,10 +178,10 @@ def _labelled(evidence: Evidence, question: Question) -> list[Sentence]:
     number, "Directrice" then the name): the label is the sentence to quote."""
     out = []
     for s in evidence.sentences:
-        if not about_subject(s, evidence) or len(s.text.split()) >= MIN_WORDS:
+        if not about_subject(s, evidence) or not is_label(s.text):
             continue
         nxt = evidence.following(s)
-        if nxt is not None and nxt.n == s.n and holds_item(nxt, question):
+        if nxt is not None and nxt.n == s.n and question.new_values(nxt.text):
             out.append(s)
     return out
 
@@ -197,16 +191,13 @@ def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) ->
     announces ("… programme « Mosaïques »." then "9 sites brésiliens ont été identifiés.",
     a project then its web address): it matches the question or holds a number or URL."""
     anchor = best
-    if len(best.text.split()) < MIN_WORDS:  # a label: it is read with its next line
+    if is_label(best.text):  # a label: it is read with its next line
         anchor = evidence.following(best) or best
     nxt = evidence.following(anchor)
     if nxt is None or any(_overlaps(nxt.text, p.text) for p in picked):
         return None
     has_value = bool(re.search(r"\d|www\.|https?://", nxt.text))
     return nxt if nxt.coverage > 0 or has_value else None
-
-
-_ITEM = re.compile(r"^\s*(?:[-–—•*▪·]|\d{1,2}[.)])\s")
 
 
 def _list_heading(evidence: Evidence, question: Question, key) -> Sentence | None:
@@ -216,8 +207,8 @@ def _list_heading(evidence: Evidence, question: Question, key) -> Sentence | Non
         s
         for s in evidence.sentences
         if s.coverage > 0
-        and not _ITEM.match(s.text)
-        and (len(s.text.split()) < MIN_WORDS or s.text.rstrip().endswith(":"))
+        and not is_list_item(s.text)
+        and (is_label(s.text) or s.text.rstrip().endswith(":"))
         and _list_after(evidence, s)
     ]
     return max(heads, key=key, default=None)
@@ -227,9 +218,9 @@ def _list_after(evidence: Evidence, s: Sentence) -> list[Sentence]:
     """The list items that directly follow ``s`` (or follow its label line) in its document."""
     items_: list[Sentence] = []
     nxt = evidence.following(s)
-    if nxt is not None and not _ITEM.match(nxt.text) and len(s.text.split()) < MIN_WORDS:
+    if nxt is not None and not is_list_item(nxt.text) and is_label(s.text):
         nxt = evidence.following(nxt)  # a heading read with its first line
-    while nxt is not None and _ITEM.match(nxt.text) and len(items_) < MAX_LIST_ITEMS:
+    while nxt is not None and is_list_item(nxt.text) and len(items_) < MAX_LIST_ITEMS:
         items_.append(nxt)
         nxt = evidence.following(nxt)
     return items_
@@ -241,25 +232,14 @@ def _overlaps(a: str, b: str) -> bool:
     return match.size >= 0.6 * min(len(a), len(b))
 
 
-def _with_next_if_short(evidence: Evidence, s: Sentence) -> Sentence:
-    """A title-like sentence ("Christian CHOCQUET") joined with the line that follows it."""
-    if len(s.text.split()) >= MIN_WORDS or _ITEM.match(s.text):
-        return s
-    following = [t for t in evidence.of_passage(s.n) if t.index == s.index + 1]
-    if not following or _ITEM.match(following[0].text):  # a list's heading: items follow
-        return s
-    text = f"{s.text.rstrip(' .:;,')} : {following[0].text}"
-    return Sentence(s.n, s.index, text, s.coverage, s.score, s.subject)
-
-
 def _quote(picked: list[Sentence], question: Question) -> str:
     lead = EXTRACTIVE_LEAD[question.language]
     # list items one per line, each with its own citation
     parts = []
     for s, nxt in zip(picked, [*picked[1:], None], strict=True):
-        if _ITEM.match(s.text):
+        if is_list_item(s.text):
             parts.append(f"\n{_sentence(s.text)} [{s.n}].")
-        elif nxt is not None and _ITEM.match(nxt.text):  # the list's heading, on its own line
+        elif nxt is not None and is_list_item(nxt.text):  # the list's heading, on its own line
             parts.append(f"\n{_sentence(s.text)} [{s.n}] :")
         else:
             parts.append(f" {_sentence(s.text)} [{s.n}].")

@@ -12,6 +12,7 @@ from difflib import get_close_matches
 from functools import cached_property
 from typing import Literal
 
+from answer.facts import items
 from ingest.text import Language, content_terms, detect_language, fold, stems
 
 Asked = Literal[
@@ -227,6 +228,11 @@ class Question:
         """True when a right answer must hold a value of the asked kind (a number, a date,
         a name, an address…): reasons, definitions and lists are judged otherwise."""
         return self.asked in _ITEM_KINDS
+
+    def new_values(self, text: str) -> set[str]:
+        """The values of the asked kind written in ``text`` that the question does not
+        already give (asking "le numéro du 03 21 …" is not answered by that number)."""
+        return items(text, self.asked) - items(self.text, self.asked)
 
     def with_french(self, french: str) -> Question:
         """The same question with the French rewrite used for lexical matching."""

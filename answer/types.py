@@ -49,6 +49,9 @@ class AnswerResult:
     timings_ms: dict[str, float] = field(default_factory=dict)  # retrieval, first_token, total
     generator: str = ""  # generator that wrote the answer ("extractive" after a fallback)
     query: str = ""  # standalone question used for retrieval (follow-ups rewritten)
+    # probability that the best retrieved sentence answers (answer/decision.py); None when
+    # the question was refused before that (injection, off-topic, empty index)
+    confidence: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

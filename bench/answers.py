@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from answer import decision  # noqa: E402
 from answer.engine import AnswerEngine  # noqa: E402
 from bench.common import PIAF_CORPUS, PIAF_QUESTIONS, cache_dir, write_result  # noqa: E402
 from evaluation import piaf_sets  # noqa: E402
@@ -142,6 +143,7 @@ def _result_name(args: argparse.Namespace) -> str:
     name = f"answers-{args.generator}-{args.split}"
     if set(args.only) != set(PARTS):
         name += "-" + "-".join(p for p in PARTS if p in args.only)
+    name += f"-floor{args.model_floor:g}" if args.model_floor is not None else ""
     return name + (f"-limit{args.limit}" if args.limit else "")
 
 
@@ -153,7 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--limit", type=int, default=None, help="only the first N items of each kind per file"
     )
+    parser.add_argument(
+        "--model-floor", type=float, default=None,
+        help="ask the model down to this decision probability (answer/decision.MODEL_FLOOR; "
+        "a calibration run: results are named -floorX)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.model_floor is not None:
+        decision.MODEL_FLOOR = args.model_floor
 
     bench = Bench(args.generator, args.split, args.limit)
     started = time.perf_counter()

@@ -32,6 +32,7 @@ class Row:
     split: str = "test"
     answered: bool = False  # the engine gave a cited answer (did not refuse)
     generator: str = ""  # who wrote the answer ("extractive" after a fallback)
+    confidence: float | None = None  # the decision's probability for the best sentence
     key_hit: bool | None = None
     span_hit: bool | None = None  # PIAF: a gold span in the answer
     correct: bool | None = None  # facts found (answerable) or refused (unanswerable)
@@ -113,6 +114,7 @@ def score_turn(
         row.removed_sentences = check_answer(row.raw_answer, sources, result.language).removed
     row.answered = result.answerable
     row.generator = result.generator
+    row.confidence = result.confidence
     row.cited = sorted(cited_numbers(result.answer))
     if result.answerable:  # a refusal asserts nothing (its corpus summary lists titles)
         row.invented_numbers = numbers_absent(result.answer, result.citations)

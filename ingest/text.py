@@ -242,3 +242,22 @@ def sentences(text: str) -> list[tuple[int, int]]:
                 continue
             out.append((span.start, span.end))
     return out
+
+
+# ---------------------------------------------------------------- lines
+
+# A line shorter than this many words is a heading, a label or a name ("Directrice",
+# "Tél. :", "Christian CHOCQUET"): it reads with the line after it. Set by hand on the seed
+# documents' contact blocks, not fitted.
+LABEL_WORDS = 6
+_LIST_ITEM = re.compile(r"^\s*(?:[-–—•*▪·]|\d{1,2}[.)])\s")
+
+
+def is_label(line: str) -> bool:
+    """A heading, label or name line, read with the line after it."""
+    return len(line.split()) < LABEL_WORDS
+
+
+def is_list_item(line: str) -> bool:
+    """A bulleted or numbered list item ("- …", "• …", "3) …")."""
+    return bool(_LIST_ITEM.match(line))
