@@ -84,9 +84,12 @@ def model() -> Model | None:
 
 
 def holds_value(s: Sentence, evidence: Evidence, question: Question) -> bool:
-    """``s`` holds a value of the asked kind that the question does not already give; a
-    label is read with its next line ("Tél. :" then the number)."""
-    return bool(question.new_values(evidence.with_next_line(s).text))
+    """``s`` holds a value of the asked kind that the question does not already give, or
+    is a label whose next line does ("Tél. :" then the number, maybe in the next passage)."""
+    if question.new_values(s.text):
+        return True
+    nxt = evidence.following(s) if is_label(s.text) else None
+    return nxt is not None and bool(question.new_values(nxt.text))
 
 
 def feature_rows(

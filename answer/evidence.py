@@ -28,6 +28,11 @@ from ingest.text import (
     stems,
 )
 
+# A heading this short shares its words with the sentence after it (and the other way
+# round) when sentences are matched to the question: wider than ``is_label``, since a
+# heading ("Simplifier l'accès aux soins de santé") says more than a label. Set by hand on
+# the seed documents; the decision's features were fitted with it.
+HEADING_WORDS = 7
 NUMBER_BONUS = 0.15  # questions asking for an amount, a count or a date prefer numbers
 # In a sentence's *subject* score, a question term found in no passage weighs this share
 # of the rarest present term: it is often a verb the documents paraphrase ("existe",
@@ -165,7 +170,7 @@ def gather(
     # the sentence after it: each also matches through the other's words.
     for j in range(len(raw) - 1):
         (n, i, sent, keys), (n2, i2, sent2, keys2) = raw[j], raw[j + 1]
-        if n == n2 and i2 == i + 1 and is_label(sent):
+        if n == n2 and i2 == i + 1 and len(sent.split()) < HEADING_WORDS:
             raw[j] = (n, i, sent, keys | keys2)
             raw[j + 1] = (n2, i2, sent2, keys2 | keys)
     n_sent = max(len(raw), 1)

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from answer import decision  # noqa: E402
 from answer.engine import AnswerEngine  # noqa: E402
 from bench.common import PIAF_CORPUS, PIAF_QUESTIONS, cache_dir, write_result  # noqa: E402
+from bench.replay import Replayed, ReplayingEngine, recording  # noqa: E402
 from evaluation import piaf_sets  # noqa: E402
 from evaluation.commands import format_table, progress_line  # noqa: E402
 from evaluation.datasets import (  # noqa: E402
@@ -74,9 +75,13 @@ def _limit_by_kind(cases: list[Case], limit: int | None) -> list[Case]:
 class Bench:
     """One run: the generator, the split, and one model shared by every engine."""
 
-    def __init__(self, generator: str, split: str, limit: int | None) -> None:
+    def __init__(
+        self, generator: str, split: str, limit: int | None, replay: list[Path] | None = None
+    ) -> None:
         self.generator_name, self.split, self.limit = generator, split, limit
         self.model = None  # the first engine's generator, reused (one model in memory)
+        self.replay = replay  # recorded runs whose model answers are read back
+        self.replayed: Replayed | None = None
 
     def engine(self, settings: Settings, corpus: Path) -> tuple[Any, Any]:
         """(engine, index) over ``settings``, ``corpus`` mirrored into its index first (a
@@ -90,6 +95,11 @@ class Bench:
              f"{json.dumps(report.to_dict())[:200]}")  # fmt: skip
         if self.model is None:
             self.model = services.engine.generator
+            if self.replay and self.model is not None:
+                self.replayed = Replayed(self.model, recording(self.replay))
+        if self.replayed is not None:
+            engine = AnswerEngine(settings, services.index, generator=self.replayed)
+            return ReplayingEngine(engine, self.replayed), services.index
         return AnswerEngine(settings, services.index, generator=self.model), services.index
 
     def run(self, name: str, files: list[EvalFile], engine: Any, index: Any) -> Report:
@@ -144,6 +154,7 @@ def _result_name(args: argparse.Namespace) -> str:
     if set(args.only) != set(PARTS):
         name += "-" + "-".join(p for p in PARTS if p in args.only)
     name += f"-floor{args.model_floor:g}" if args.model_floor is not None else ""
+    name += "-replay" if args.replay else ""
     return name + (f"-limit{args.limit}" if args.limit else "")
 
 
@@ -160,11 +171,16 @@ def main(argv: list[str] | None = None) -> int:
         help="ask the model down to this decision probability (answer/decision.MODEL_FLOOR; "
         "a calibration run: results are named -floorX)",
     )  # fmt: skip
+    parser.add_argument(
+        "--replay", type=Path, nargs="+", default=None,
+        help="read the model's answers back from these recorded results (bench/replay.py); "
+        "valid while retrieval and the prompt are unchanged",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.model_floor is not None:
         decision.MODEL_FLOOR = args.model_floor
 
-    bench = Bench(args.generator, args.split, args.limit)
+    bench = Bench(args.generator, args.split, args.limit, args.replay)
     started = time.perf_counter()
     runs: dict[str, Report] = {}
     swaps = None
@@ -187,6 +203,14 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.perf_counter() - started, 1),
             "runs": {name: r.to_dict() for name, r in runs.items()},
             "swaps": swaps,
+            "model_floor": args.model_floor,
+            "replay": None
+            if bench.replayed is None
+            else {
+                "of": [str(p) for p in args.replay],
+                "answers_replayed": bench.replayed.replayed,
+                "answers_generated": bench.replayed.generated,
+            },
         }
         return write_result(_result_name(args), payload)
 

@@ -1,0 +1,99 @@
+"""Replaying a recorded answer-bench run: the model's answers are read back, not generated.
+
+Everything after generation (the not-mentioned filter, the citation checker, the asked-kind
+check, the quoting fallback, the gray-zone floor) can change without changing what the
+model wrote for a given prompt: the model decodes greedily, and the prompt depends only on
+retrieval. So a run recorded once (``bench/results/answers-local-…json``, whose rows keep
+the streamed text) scores any later post-generation rule in minutes instead of the 40 of a
+live run. Calls the recording lacks (the question's French rewrite, a follow-up's
+rewrite, an answer the recorded run never asked the model for) go to the real model.
+
+A replay is only valid while retrieval and the prompt are unchanged: ``bench/answers.py
+--replay`` says so in its result, and a live run is still the result that counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+Key = tuple[str, int]  # (the user's question, its turn number in the conversation)
+
+GENERATED = ("local", "openai")
+
+
+def model_text(row: dict[str, Any]) -> str | None:
+    """What the model streamed for a recorded row, None when it was not asked.
+
+    The engine streams the model's text, then (when it falls back to quoting) a blank line
+    and the final answer: that tail is cut off. A row whose stream is only its final
+    quoted answer never reached the model (or the model wrote nothing)."""
+    raw, answer = row.get("raw_answer", ""), row.get("answer", "")
+    if row.get("error") is not None:
+        return None
+    if row.get("generator") in GENERATED and row.get("answered"):
+        return raw  # the checked model answer: the stream is the model's text
+    if raw == answer.strip():
+        return None
+    if raw.endswith(answer.strip()):
+        return raw[: len(raw) - len(answer.strip())].strip()
+    return raw
+
+
+def turn_of(row_id: str) -> int:
+    """The turn number of a row id ("cv03#2" is turn 2; a lone question is turn 1)."""
+    return int(row_id.rsplit("#", 1)[1]) if "#" in row_id else 1
+
+
+def recording(paths: list[Path]) -> dict[Key, str]:
+    """The recorded model texts of every model run in the given bench results."""
+    out: dict[Key, str] = {}
+    for path in paths:
+        data = json.loads(path.read_text("utf-8"))
+        for name, run in data["runs"].items():
+            if run.get("generator") not in GENERATED or name == "extractive":
+                continue
+            for row in run["rows"]:
+                text = model_text(row)
+                if text is not None:
+                    out.setdefault((row["question"], turn_of(row["id"])), text)
+    return out
+
+
+class Replayed:
+    """A generator that answers from a recording and asks the real model the rest."""
+
+    def __init__(self, real: Any, recorded: dict[Key, str]) -> None:
+        self.real = real
+        self.name = real.name
+        self.recorded = recorded
+        self.current: Key | None = None  # set by ``ReplayingEngine`` for each question
+        self.replayed = 0
+        self.generated = 0
+
+    def stream(self, messages: list, max_tokens: int | None = None) -> Iterator[str]:
+        # the answer call is the one without a token cap (rewrites ask for 60 tokens)
+        if max_tokens is None and self.current in self.recorded:
+            self.replayed += 1
+            yield self.recorded[self.current]
+            return
+        if max_tokens is None:
+            self.generated += 1
+        yield from self.real.stream(messages, max_tokens=max_tokens)
+
+
+class ReplayingEngine:
+    """The answer engine, telling its ``Replayed`` generator which question is asked."""
+
+    def __init__(self, engine: Any, replayed: Replayed) -> None:
+        self.engine = engine
+        self.replayed = replayed
+
+    def stream(self, question: str, history: list | None = None, **kwargs: Any) -> Iterator:
+        self.replayed.current = (question, 1 + len(history or []) // 2)
+        return self.engine.stream(question, history, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
