@@ -66,6 +66,7 @@ Calibrated (``python -m evaluation.calibrate_citations``, 200 sentences of 98 do
 paraphrases score 0.67-1.0. English answers translate the (French) passages and keep fewer
 stems (0.44-0.73 measured on paraphrases of the seed corpus), hence 0.4 in English."""
 
+_BULLET = re.compile(r"\s*(?:[-*•·–]|\d{1,2}[.)])\s")  # a list item's prefix (not a heading)
 CONNECTIVE_MAXWORD_RES = 14
 """An uncited sentence without facts and at most this many words may stay as a connective."""
 
@@ -159,7 +160,9 @@ def check_answer(
             # punctuation, "Oui.", a lone heading: keep without citation
             kept.append(AnswerUnit(unit.prefix, with_markers(text, []) if ns else text, unit.sep))
             continue
-        if question and _restates(claim, question):
+        if question and _restates(claim, question) or claim.rstrip().endswith("?"):
+            # it echoes the question, or asks one ("Dans quel but le projet a été créé ?"):
+            # no answer either way
             removed.append(text.strip())
             continue
         if support.score(claim, facts, tuple(valid)) is not None:
@@ -168,8 +171,11 @@ def check_answer(
             new_ns = alone or valid
         else:
             new_ns = support.best(claim, facts) or []
+        # a short uncited sentence without facts links the others ("Voici les partenaires
+        # :"); a list item never does: it is one of the claims
         short = len(WORD_RE.findall(claim)) <= CONNECTIVE_MAXWORD_RES
-        if not new_ns and not ns and not facts and short:  # connective: stays uncited
+        bullet = bool(_BULLET.match(unit.prefix))
+        if not new_ns and not ns and not facts and short and not bullet:
             kept.append(unit)
             continue
         if not new_ns:

@@ -96,7 +96,8 @@ class Bench:
         if self.model is None:
             self.model = services.engine.generator
             if self.replay and self.model is not None:
-                self.replayed = Replayed(self.model, recording(self.replay))
+                calls = cache_dir("replay") / "calls.json"  # the model's rewrites, kept
+                self.replayed = Replayed(self.model, recording(self.replay), calls)
         if self.replayed is not None:
             engine = AnswerEngine(settings, services.index, generator=self.replayed)
             return ReplayingEngine(engine, self.replayed), services.index

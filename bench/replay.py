@@ -14,6 +14,7 @@ A replay is only valid while retrieval and the prompt are unchanged: ``bench/ans
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,12 +64,21 @@ def recording(paths: list[Path]) -> dict[Key, str]:
 
 
 class Replayed:
-    """A generator that answers from a recording and asks the real model the rest."""
+    """A generator that answers from a recording and asks the real model the rest.
 
-    def __init__(self, real: Any, recorded: dict[Key, str]) -> None:
+    The rest (rewrites of English questions and follow-ups) is kept in ``calls``, a JSON
+    file: the model's output also depends on what its prompt cache held before, so two
+    replays would otherwise differ on a few English questions; with the file they are
+    identical, and need no model at all."""
+
+    def __init__(self, real: Any, recorded: dict[Key, str], calls: Path | None = None) -> None:
         self.real = real
         self.name = real.name
         self.recorded = recorded
+        self.calls_file = calls
+        self.calls: dict[str, str] = (
+            json.loads(calls.read_text("utf-8")) if calls is not None and calls.is_file() else {}
+        )
         self.current: Key | None = None  # set by ``ReplayingEngine`` for each question
         self.replayed = 0
         self.generated = 0
@@ -81,7 +91,14 @@ class Replayed:
             return
         if max_tokens is None:
             self.generated += 1
-        yield from self.real.stream(messages, max_tokens=max_tokens)
+            yield from self.real.stream(messages, max_tokens=max_tokens)
+            return
+        key = hashlib.sha256(repr((messages, max_tokens)).encode()).hexdigest()
+        if key not in self.calls:
+            self.calls[key] = "".join(self.real.stream(messages, max_tokens=max_tokens))
+            if self.calls_file is not None:
+                self.calls_file.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
+        yield self.calls[key]
 
 
 class ReplayingEngine:

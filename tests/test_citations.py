@@ -126,6 +126,23 @@ def test_uncited_sentences(passages: list[Citation]) -> None:
     assert not alone.answerable and alone.cited == []
 
 
+def test_list_items_and_questions_are_claims_not_connectives(passages: list[Citation]) -> None:
+    # a model that answers from its own knowledge writes short, fact-free list items: each is
+    # a claim the passages must back, never a connective left uncited
+    answer = (
+        "Voici ce que disent les documents :\n"
+        "- Vérifier la pression des pneus.\n"
+        "- Remplacer la chambre à air si besoin.\n"
+        "- Le programme européen RESCUE a réuni 6 régions européennes [1]."
+    )
+    result = check_answer(answer, passages, "fr")
+    assert "pneus" not in result.answer and "chambre" not in result.answer
+    assert "RESCUE a réuni 6 régions" in result.answer and result.cited == [1]
+    # a question written back is no answer
+    asked = check_answer("Dans quel but le programme RESCUE a-t-il été créé [1] ?", passages, "fr")
+    assert not asked.answerable
+
+
 def test_english_answer_over_french_passages(passages: list[Citation]) -> None:
     answer = (
         "The Brazilian programme for protected areas is called « Mosaïques d’Aires "
