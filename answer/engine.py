@@ -198,12 +198,16 @@ class AnswerEngine:
             except GeneratorUnavailable as err:
                 log.warning("%s generator failed (%s); quoting the passages", used, err)
         timings.setdefault("first_token", ms())
-        if result is None or not result.answerable or not answers_asked(
-            question, result.answer, evidence, citations
+        if (
+            result is None
+            or not result.answerable
+            or not answers_asked(question, result.answer, evidence, citations)
+            or not decision.agrees(ranked, [c.n for c in result.citations])
         ):
-            # No model, a failed model, a refusal, claims the checker removed, or an answer
+            # No model, a failed model, a refusal, claims the checker removed, an answer
             # without the asked value (a true count of something else, a name that is not
-            # the one asked for): quote the passages that answer, or say what is not given.
+            # the one asked for), or one drawn from passages the decision ranks low: quote
+            # the passages that answer, or say what is not given.
             if result is not None:
                 log.info("model answer refused or not answering; quoting the passages")
             reply = fallback.answer(evidence, question, ranked, picked)

@@ -99,3 +99,49 @@ def test_a_refusal_never_says_not_given_while_quoting_such_a_value(index_service
     assert "Catherine Bertram" in reply.text and items(reply.text, "email")
     assert reply.text.startswith(NOT_SURE["fr"])
     assert NOT_GIVEN["fr"]["email"] not in reply.text
+
+
+class CopiesPassage:
+    """A scripted model that answers with a true sentence of one given passage."""
+
+    name = "scripted"
+
+    def __init__(self, sentence: str, n: int) -> None:
+        self.text = f"{sentence.rstrip(' .')} [{n}]."
+
+    def stream(self, messages, max_tokens=None):
+        yield self.text
+
+
+def test_a_model_answer_drawn_from_a_passage_the_decision_ranks_low_is_not_trusted(
+    seed_settings: Settings, index_service
+) -> None:
+    asked = "À quoi sert le programme Mosaïques d'Aires Protégées ?"
+    question = analyse(asked)
+    passages = index_service.search(question.match_text, seed_settings.top_k)
+    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)][:4]
+    evidence = gather(question, citations, passages)
+    ranked = decision.rank(evidence, question, max(p.similarity for p in passages))
+    top = {s.n for _p, s in ranked[: decision.AGREE_TOP]}
+    low = [s for s in evidence.sentences if s.n not in top and len(s.text.split()) >= 8]
+    assert low, "every prompt passage holds a top sentence: pick another question"
+    # true (the checker passes it: copied from its passage) but not what the decision
+    # found answering: the engine quotes the passages that answer instead
+    copied = low[0]
+    engine = AnswerEngine(seed_settings, index_service, CopiesPassage(copied.text, copied.n))
+    result = engine.ask(asked)
+    assert result.answerable and result.generator == "extractive"
+    assert {c.n for c in result.citations} & top
+    # the same model copying the decision's best sentence is trusted
+    best = ranked[0][1]
+    trusted = AnswerEngine(seed_settings, index_service, CopiesPassage(best.text, best.n))
+    assert trusted.ask(asked).generator == "scripted"
+
+
+def test_agreement_needs_a_top_passage_among_the_cited_ones() -> None:
+    from answer.evidence import Sentence
+
+    ranked = [(0.9 - 0.1 * i, Sentence(n, 0, "s", 0.5, 0.5)) for i, n in enumerate([2, 1, 2, 3])]
+    assert decision.agrees(ranked, [1]) and decision.agrees(ranked, [4, 2])
+    assert not decision.agrees(ranked, [4])  # passage 3's sentence ranks 4th
+    assert decision.agrees([], [4]) and decision.agrees(ranked, [])
