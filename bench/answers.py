@@ -38,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 from answer import decision  # noqa: E402
 from answer.engine import AnswerEngine  # noqa: E402
 from bench.common import PIAF_CORPUS, PIAF_QUESTIONS, cache_dir, write_result  # noqa: E402
-from bench.replay import Replayed, ReplayingEngine, recording  # noqa: E402
 from evaluation import piaf_sets  # noqa: E402
 from evaluation.commands import format_table, progress_line  # noqa: E402
 from evaluation.datasets import (  # noqa: E402
@@ -49,6 +48,7 @@ from evaluation.datasets import (  # noqa: E402
     load,
     split_files,
 )
+from evaluation.replay import Replayed, ReplayingEngine, recording  # noqa: E402
 from evaluation.runner import Report, evaluate  # noqa: E402
 from evaluation.swaps import evaluate_swaps, format_swaps  # noqa: E402
 from evaluation.targets import format_targets, measure_all  # noqa: E402
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--replay", type=Path, nargs="+", default=None,
-        help="read the model's answers back from these recorded results (bench/replay.py); "
+        help="read the model's answers back from these recorded results (evaluation/replay.py); "
         "valid while retrieval and the prompt are unchanged",
     )  # fmt: skip
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Replaying recorded answer-bench runs (bench/replay.py) and choosing the model floor
+"""Replaying recorded answer-bench runs (evaluation/replay.py) and choosing the model floor
 from them (evaluation/calibrate_floor.py): small recorded rows, no model."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.replay import Replayed, model_text, recording
 from evaluation.calibrate_floor import choose, replay, utility
+from evaluation.replay import Replayed, model_text, recording
 
 
 def row(rid: str, raw: str, answer: str, generator: str, answered: bool, **kw) -> dict:
