@@ -55,7 +55,7 @@ from answer.fallback import about_subject
 from answer.prompts import says_not_given
 from answer.question import Question
 from answer.types import Citation, Language
-from ingest.text import fold, sentences, stems
+from ingest.text import fold, is_list_item, sentences, stems
 
 OVERLAP_THRESHOLD: dict[str, float] = {"fr": 0.5, "en": 0.4}
 """Minimum share of a sentence's content stems and numbers found in its cited passages.
@@ -66,7 +66,6 @@ Calibrated (``python -m evaluation.calibrate_citations``, 200 sentences of 98 do
 paraphrases score 0.67-1.0. English answers translate the (French) passages and keep fewer
 stems (0.44-0.73 measured on paraphrases of the seed corpus), hence 0.4 in English."""
 
-_BULLET = re.compile(r"\s*(?:[-*•·–]|\d{1,2}[.)])\s")  # a list item's prefix (not a heading)
 CONNECTIVE_MAXWORD_RES = 14
 """An uncited sentence without facts and at most this many words may stay as a connective."""
 
@@ -160,7 +159,7 @@ def check_answer(
             # punctuation, "Oui.", a lone heading: keep without citation
             kept.append(AnswerUnit(unit.prefix, with_markers(text, []) if ns else text, unit.sep))
             continue
-        if question and _restates(claim, question) or claim.rstrip().endswith("?"):
+        if (question and _restates(claim, question)) or claim.rstrip().endswith("?"):
             # it echoes the question, or asks one ("Dans quel but le projet a été créé ?"):
             # no answer either way
             removed.append(text.strip())
@@ -174,7 +173,7 @@ def check_answer(
         # a short uncited sentence without facts links the others ("Voici les partenaires
         # :"); a list item never does: it is one of the claims
         short = len(WORD_RE.findall(claim)) <= CONNECTIVE_MAXWORD_RES
-        bullet = bool(_BULLET.match(unit.prefix))
+        bullet = is_list_item(unit.prefix)  # a bullet or number prefix, not a heading
         if not new_ns and not ns and not facts and short and not bullet:
             kept.append(unit)
             continue

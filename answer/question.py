@@ -232,7 +232,13 @@ class Question:
     def new_values(self, text: str) -> set[str]:
         """The values of the asked kind written in ``text`` that the question does not
         already give (asking "le numéro du 03 21 …" is not answered by that number)."""
-        return items(text, self.asked) - items(self.text, self.asked)
+        return items(text, self.asked) - self._given_values
+
+    @cached_property
+    def _given_values(self) -> set[str]:
+        """The values of the asked kind the question itself writes (computed once: every
+        retrieved sentence is compared with them)."""
+        return items(self.text, self.asked)
 
     def with_french(self, french: str) -> Question:
         """The same question with the French rewrite used for lexical matching."""

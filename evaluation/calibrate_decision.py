@@ -210,7 +210,7 @@ def _outcomes(
     return out
 
 
-def _utility(outcomes: dict[str, dict]) -> float:
+def utility(outcomes: dict[str, dict]) -> float:
     """(right answers + right refusals − 2 × wrong answers) / questions, every question
     of every set counting once (about four answerable questions to one near-miss, near the
     seed sets' mix)."""
@@ -244,7 +244,7 @@ def fit() -> dict:
     lr = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(xs), np.array(ys))
     weights, bias = lr.coef_[0], float(lr.intercept_[0])
     grid = [(t / 100, r) for t in range(2, 96) for r in RATIOS]
-    utility = {tr: _utility(_outcomes(dev, weights, bias, *tr)) for tr in grid}
+    utility = {tr: utility(_outcomes(dev, weights, bias, *tr)) for tr in grid}
     top = max(utility.values())
     # the objective is flat near its top: of the points within FLAT of it, the one that
     # answers most (lowest threshold), quoting most (lowest ratio)
@@ -262,14 +262,14 @@ def fit() -> dict:
             "dev articles (intact and near-miss corpora); python -m "
             "evaluation.calibrate_decision --collect --fit"
         ),
-        "held_out": {"utility": round(_utility(test_out), 4), "outcomes": test_out},
-        "dev": {"utility": round(_utility(dev_out), 4), "outcomes": dev_out},
+        "held_out": {"utility": round(utility(test_out), 4), "outcomes": test_out},
+        "dev": {"utility": round(utility(dev_out), 4), "outcomes": dev_out},
     }
     MODEL_FILE.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
     print(f"threshold {best}, quote ratio {ratio}; weights " + ", ".join(
         f"{f} {w:+.2f}" for f, w in zip(FEATURES, weights, strict=True)))  # fmt: skip
-    print("TEST (held out):\n" + _table(test_out) + f"\n  utility {_utility(test_out):.3f}")
-    print("dev:\n" + _table(dev_out) + f"\n  utility {_utility(dev_out):.3f}")
+    print("TEST (held out):\n" + _table(test_out) + f"\n  utility {utility(test_out):.3f}")
+    print("dev:\n" + _table(dev_out) + f"\n  utility {utility(dev_out):.3f}")
     return result
 
 

@@ -5,7 +5,7 @@ Reads answer-bench runs made with ``--model-floor 0`` (the model asked whatever 
 probability; every row records the probability of its best sentence). Any floor can then
 be replayed without rerunning the model: a row under the floor would have been refused
 (the engine's "not given" reply), every other row keeps its outcome. The floor is chosen
-on dev runs by the decision's utility (``calibrate_decision._utility``: right answers and
+on dev runs by the decision's utility (``calibrate_decision.utility``: right answers and
 right refusals, minus twice the wrong answers), and scored on test runs when given.
 
     python -m evaluation.calibrate_floor --dev bench/results/answers-local-dev-seed-floor0.json
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from answer import decision
-from evaluation.calibrate_decision import FLAT, LOSS_WRONG
+from evaluation.calibrate_decision import FLAT
+from evaluation.calibrate_decision import utility as decision_utility
 
 GRID = [round(0.02 * i, 2) for i in range(26)]  # 0.00 … 0.50, under the 0.51 threshold
 
@@ -46,12 +47,9 @@ def replay(row: dict[str, Any], floor: float | None, threshold: float) -> tuple[
 
 
 def utility(rows: list[dict[str, Any]], floor: float | None, threshold: float) -> float:
-    """(right answers + right refusals − LOSS_WRONG × wrong answers) / rows."""
-    gain = 0.0
-    for row in rows:
-        answered, correct = replay(row, floor, threshold)
-        gain += (1.0 if correct else -LOSS_WRONG) if answered else float(correct)
-    return gain / max(len(rows), 1)
+    """The decision's utility of ``rows`` under ``floor``: (right answers + right refusals
+    − 2 × wrong answers) / rows."""
+    return decision_utility({"rows": outcomes(rows, floor, threshold)})
 
 
 def outcomes(rows: list[dict[str, Any]], floor: float | None, threshold: float) -> dict[str, int]:
