@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from answer.facts import MONTHS
 from ingest.text import fold, folded_stop_words, stems
 
 WINDOW = 8
@@ -64,6 +65,10 @@ _LIGHT = {
     ]
 }
 _STOP = folded_stop_words() | _LIGHT
+# A number or a month says when or how much, not what was done ("créée en juin 2000": the
+# action is "créée"); numbers and dates are the facts check's job. Without this, "2000"
+# matched the year written after another name of the passage.
+_WHEN = re.compile(rf"\d[\d.,]*|{MONTHS}")
 ACTION_WORDS = 2
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*|[.!?;:]")
 _PASSIVE = {"par", "by"}
@@ -163,7 +168,7 @@ def _actions(tokens: list[_Token], after: int) -> list[frozenset[str]]:
     for t in tokens[after:]:
         if t.end or t.capital or len(out) == ACTION_WORDS:
             break
-        if t.folded not in _STOP and len(t.folded) > 2:
+        if t.folded not in _STOP and len(t.folded) > 2 and not _WHEN.fullmatch(t.folded):
             out.append(stems(t.text))
     return out
 

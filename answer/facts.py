@@ -67,7 +67,7 @@ _FRAMING_WORDS = set(
     ]
 )
 
-_MONTHS = (
+MONTHS = (
     "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
     "january|february|march|april|may|june|july|august|september|october|november|december"
 )
@@ -179,7 +179,7 @@ def sentence_facts(sentence: str) -> Facts:
         numbers=NUMBER_RE.findall(folded),
         urls=urls,
         names=names,
-        months=re.findall(rf"(?<=\d )(?:{_MONTHS})\b|\b(?:{_MONTHS})(?= \d{{4}})", folded),
+        months=re.findall(rf"(?<=\d )(?:{MONTHS})\b|\b(?:{MONTHS})(?= \d{{4}})", folded),
         magnitudes=re.findall(rf"\d+(?:[.,]\d+)? (?:{MAGNITUDES})", folded),
         quantities=quantities(folded, after=3),
         quotes=[fold(q) for q in _QUOTED.findall(raw) if len(q.split()) >= QUOTE_MIN_WORDS],
@@ -344,7 +344,7 @@ _AMOUNT_RE = re.compile(
 )
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
 _DATE_RE = re.compile(
-    rf"\b\d{{1,2}}(?:er)? (?:{_MONTHS})\b|\b(?:{_MONTHS}) \d{{4}}\b|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
+    rf"\b\d{{1,2}}(?:er)? (?:{MONTHS})\b|\b(?:{MONTHS}) \d{{4}}\b|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
 )
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE = re.compile(r"(?:\+\s?\d{1,3}\s?)?(?:\(0\)\s?)?\d(?:[\s.]?\d){7,}")

@@ -257,6 +257,19 @@ def test_who_did_what_a_name_given_another_s_action_is_not_supported(
     assert check_answer(faithful, passages, "fr").answerable
 
 
+def test_a_date_is_not_an_action_given_to_someone_else() -> None:
+    from answer.agents import swapped_subjects
+
+    passage = (
+        "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé des liens avec "
+        "l’Union Européenne. Le programme INTERREG IV a lancé en juin 2009 un itinéraire."
+    )
+    # the claim's action is "créée", written next to the Mission; "juin" and "2000" are
+    # facts checked elsewhere, not what the Mission did (the INTERREG sentence has them too)
+    assert swapped_subjects("La Mission Bassin Minier a été créée en juin 2000", passage) == []
+    assert swapped_subjects("La Mission Bassin Minier a lancé un itinéraire", passage)
+
+
 @pytest.mark.parametrize(
     "answer",
     [
