@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     llm_threads: int = 2
     llm_context: int = 4096
     max_answer_tokens: int = 320
+    # an English question answered by quoting French passages: the model translates the
+    # quote, checked sentence by sentence (answer/translation.py); off = the quote in French
+    translate_answers: bool = True
     # prompt-lookup decoding: tokens guessed from the prompt (answers copy the passages) and
     # checked in one batch by the model; 0 = plain decoding (bench/generation.py)
     llm_prompt_lookup: int = 0

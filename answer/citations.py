@@ -180,7 +180,10 @@ def check_answer(
         if not new_ns:
             removed.append(text.strip())
             continue
-        new_text = text if new_ns == ns else with_markers(text, new_ns)
+        # a marker written first ("- [1] Fonds européen") numbers the item instead of citing
+        # it: it goes after the claim, where every citation goes
+        leading = MARKER.match(text.lstrip()) is not None
+        new_text = text if new_ns == ns and not leading else with_markers(text, new_ns)
         kept.append(AnswerUnit(unit.prefix, new_text, unit.sep))
         cited += [n for n in new_ns if n not in cited]
     # final guarantee: no number outside the cited passages (connectives have none by design)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Generator as Generator_
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 
-from answer import decision, fallback
+from answer import decision, fallback, translation
 from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
 from answer.condense import condense
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
@@ -18,6 +19,7 @@ from answer.generators import Generator, make_generator
 from answer.prompts import (
     CORPUS_COVERS,
     EMPTY_INDEX,
+    EXTRACTIVE_LEAD,
     NOT_IN_DOCUMENTS,
     REFUSAL_INJECTION,
     REFUSAL_OFF_TOPIC,
@@ -39,6 +41,7 @@ from answer.types import (
 )
 from index.priority import answering
 from index.service import IndexService
+from ingest.text import detect_language
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -215,17 +218,52 @@ class AnswerEngine:
             refused = result is not None and not result.answerable
             if not reply.answerable:
                 quoted.answerable = False
-            # the streamed text (if any) is replaced by the final answer; mark the switch
-            yield TokenEvent(("\n\n" if generator is not None else "") + quoted.answer)
             # a model refusal that the passages confirm stays the model's verdict; the
             # engine only adds the nearest passage
             used = used if refused and not reply.answerable else fallback.NAME
             result = quoted
+            if (
+                generator is not None
+                and self.settings.translate_answers
+                and quoted.answerable
+                and _foreign(question, quoted.answer)
+            ):
+                # an English question, French passages: the quote put into English
+                english = yield from self._in_english(quoted, question, citations, generator)
+                if english:
+                    timings["translate_answer"] = ms()
+                    result.answer, used = english, generator.name
+            else:
+                # the streamed text (if any) is replaced by the final answer; mark the switch
+                yield TokenEvent(("\n\n" if generator is not None else "") + quoted.answer)
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query
         result.confidence = None if confidence is None else round(confidence, 3)
         yield AnswerEvent(result)
+
+    def _in_english(
+        self,
+        quoted: AnswerResult,
+        question: Question,
+        citations: list[Citation],
+        generator: Generator,
+    ) -> Generator_[StreamEvent, None, str | None]:
+        """Stream the model's English version of a quoted answer; returns it when it
+        passes (``answer/translation.py``), else streams the French quote and returns None."""
+        lead = EXTRACTIVE_LEAD["en"]
+        body = quoted.answer.removeprefix(lead)
+        yield TokenEvent("\n\n" + lead)  # after the model's text, if it streamed any
+        pieces = []
+        for piece in translation.english_pieces(body, generator):
+            pieces.append(piece)
+            yield TokenEvent(piece)
+        english = "".join(pieces).strip()
+        if translation.faithful(english, body, self.index.embed_model):
+            return lead + english
+        log.info("translation of the quoted answer refused; the quote stays in French")
+        yield TokenEvent("\n\n" + quoted.answer)
+        return None
 
     def _french(self, question: str, generator: Generator) -> str | None:
         """The French rewrite of an English question, asked of the model once and cached:
@@ -304,6 +342,12 @@ class AnswerEngine:
             return ""
         shown = "; ".join(titles[:5]) + (" …" if len(titles) > 5 else "")
         return CORPUS_COVERS[language].format(titles=shown)
+
+
+def _foreign(question: Question, quoted: str) -> bool:
+    """An English question answered by quoting passages in another language."""
+    lead = EXTRACTIVE_LEAD["en"]
+    return question.language == "en" and detect_language(quoted.removeprefix(lead)) != "en"
 
 
 def _as_messages(history: list) -> list[Message]:

@@ -187,6 +187,19 @@ def translate_messages(question: str) -> list[ChatMessage]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def translate_answer_messages(text: str) -> list[ChatMessage]:
+    """Chat messages asking for the English translation of a reply quoted from French
+    passages, its ``[n]`` markers and list lines kept."""
+    user = (
+        "Task: translate this French text into English. Keep every [n] marker right after "
+        "the sentence it follows, and one item per line as in the text. Keep names, "
+        "acronyms, numbers, dates, e-mail and web addresses exactly as written. Output "
+        "only the English text, nothing else.\n\n"
+        f"French:\n{text}\n\nEnglish:"
+    )
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
 # A sentence saying the passages lack something: the model's own words for a refusal ("Le
 # nom n'est pas mentionné dans les passages", "the budget is not specified"). Written from
 # the negations of both languages, not fitted; no answer sentence states a fact this way.

@@ -257,6 +257,15 @@ def test_who_did_what_a_name_given_another_s_action_is_not_supported(
     assert check_answer(faithful, passages, "fr").answerable
 
 
+def test_a_marker_used_as_a_list_number_is_moved_after_its_item(
+    passages: list[Citation],
+) -> None:
+    numbered = "Les partenaires :\n- [4] la Région Nord – Pas-de-Calais\n- [4] l’Etat"
+    checked = check_answer(numbered, passages, "fr").answer
+    assert "[4] la" not in checked and "[4] l’Etat" not in checked
+    assert "- la Région Nord – Pas-de-Calais [4]" in checked, checked
+
+
 def test_a_date_is_not_an_action_given_to_someone_else() -> None:
     from answer.agents import swapped_subjects
 

@@ -1,0 +1,103 @@
+"""English questions over French documents get English answers: a quoted answer is put
+into English by the model and kept only when the translation passes the checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer.engine import AnswerEngine
+from answer.prompts import EXTRACTIVE_LEAD
+from answer.translation import faithful
+from settings import Settings
+
+ASKED = "When did the Mission Bassin Minier start its links with the European Union?"
+QUOTED = "Dès sa mise en place en juin 2000"  # the corpus sentence the engine quotes
+ENGLISH = (
+    "As soon as it was set up in June 2000, the Mission Bassin Minier created and developed "
+    "links with the European Union [1]."
+)
+
+
+class Translator:
+    """A scripted model: it declines to answer (so the engine quotes), writes no French
+    rewrite, and translates the quote with the text it is given."""
+
+    name = "scripted"
+
+    def __init__(self, translation: str) -> None:
+        self.translation = translation
+        self.translated: list[str] = []
+
+    def stream(self, messages, max_tokens=None):
+        prompt = messages[-1]["content"]
+        if max_tokens is None:  # the answer
+            yield "The documents do not contain the answer to this question."
+        elif "translate this French text" in prompt:
+            self.translated.append(prompt)
+            yield self.translation
+        else:  # the question's French rewrite: none
+            yield ""
+
+
+@pytest.fixture()
+def ask(seed_settings: Settings, index_service):
+    def run(question: str, translation: str, **kwargs):
+        model = Translator(translation)
+        engine = AnswerEngine(seed_settings, index_service, model)
+        return engine.ask(question, **kwargs), model
+
+    return run
+
+
+def test_an_english_question_answered_by_a_french_quote_is_answered_in_english(ask) -> None:
+    result, model = ask(ASKED, ENGLISH)
+    assert model.translated and QUOTED in model.translated[0]
+    assert result.answerable and result.generator == "scripted"
+    assert result.answer == EXTRACTIVE_LEAD["en"] + ENGLISH
+    # the citation still shows the French passage sentence the translation comes from
+    assert [c.n for c in result.citations] == [1]
+    start, end = result.citations[0].evidence
+    assert QUOTED in result.citations[0].text[start:end]
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        ENGLISH.replace("2000", "2001"),  # a number the quote does not give
+        ENGLISH.replace("[1]", "[2]"),  # another passage cited
+        ENGLISH.replace(" [1]", ""),  # the citation dropped
+        "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé des liens [1].",
+        "Yes [1].",  # far shorter: something was left out
+    ],
+)
+def test_a_translation_that_does_not_keep_the_quote_leaves_it_in_french(ask, wrong) -> None:
+    result, model = ask(ASKED, wrong)
+    assert model.translated
+    assert result.answerable and result.generator == "extractive"
+    assert QUOTED in result.answer and "2001" not in result.answer
+
+
+def test_french_questions_and_quick_answers_are_not_translated(ask) -> None:
+    result, model = ask("Quand la Mission Bassin Minier a-t-elle noué des liens avec l'Europe ?",
+                        ENGLISH)  # fmt: skip
+    assert not model.translated and QUOTED in result.answer
+    result, model = ask(ASKED, ENGLISH, quick=True)  # a busy server: no model at all
+    assert not model.translated and result.generator == "extractive"
+    assert QUOTED in result.answer
+
+
+def test_faithful_needs_each_sentence_to_keep_its_source(index_service) -> None:
+    embed = index_service.embed_model
+    french = (
+        "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé et développé des "
+        "liens avec l’Union Européenne [1]."
+    )
+    assert faithful(ENGLISH, french, embed)
+    assert not faithful(french, french, embed)  # not translated
+    assert not faithful(ENGLISH.replace("links", "links worth 5 million euros"), french, embed)
+    # the same citations and numbers, but another claim: the meaning check rejects it
+    other = "In June 2000, the Mission Bassin Minier closed its office in Brussels [1]."
+    assert not faithful(other, french, embed)
+    # two sentences for one: they no longer align with the quote
+    split = ENGLISH.replace(", the Mission", ". The Mission")
+    assert not faithful(split, french, embed)
