@@ -222,47 +222,54 @@ class AnswerEngine:
             # engine only adds the nearest passage
             used = used if refused and not reply.answerable else fallback.NAME
             result = quoted
-            if (
-                generator is not None
-                and self.settings.translate_answers
-                and quoted.answerable
-                and _foreign(question, quoted.answer)
-            ):
-                # an English question, French passages: the quote put into English
-                english = yield from self._in_english(quoted, question, citations, generator)
-                if english:
-                    timings["translate_answer"] = ms()
-                    result.answer, used = english, generator.name
-            else:
+            if not self._translates(generator, question, quoted):
                 # the streamed text (if any) is replaced by the final answer; mark the switch
                 yield TokenEvent(("\n\n" if generator is not None else "") + quoted.answer)
+        if self._translates(generator, question, result):
+            # an English question answered in French (a quote, or the model copying the
+            # passages): the answer put into English, checked against it
+            english = yield from self._in_english(result, generator)
+            if english:
+                timings["translate_answer"] = ms()
+                result.answer, used = english, generator.name  # type: ignore[union-attr]
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query
         result.confidence = None if confidence is None else round(confidence, 3)
         yield AnswerEvent(result)
 
+    def _translates(
+        self, generator: Generator | None, question: Question, result: AnswerResult
+    ) -> bool:
+        """An English question's answer written in another language, and a model to put
+        it into English (``settings.translate_answers``)."""
+        return (
+            generator is not None
+            and self.settings.translate_answers
+            and result.answerable
+            and question.language == "en"
+            and detect_language(result.answer.removeprefix(EXTRACTIVE_LEAD["en"])) != "en"
+        )
+
     def _in_english(
-        self,
-        quoted: AnswerResult,
-        question: Question,
-        citations: list[Citation],
-        generator: Generator,
+        self, answer: AnswerResult, generator: Generator
     ) -> Generator_[StreamEvent, None, str | None]:
-        """Stream the model's English version of a quoted answer; returns it when it
-        passes (``answer/translation.py``), else streams the French quote and returns None."""
+        """Stream the model's English version of a checked answer; returns it when it
+        passes (``answer/translation.py``), else streams the answer as it was and returns
+        None."""
         lead = EXTRACTIVE_LEAD["en"]
-        body = quoted.answer.removeprefix(lead)
-        yield TokenEvent("\n\n" + lead)  # after the model's text, if it streamed any
+        body = answer.answer.removeprefix(lead)
+        kept = lead if answer.answer.startswith(lead) else ""
+        yield TokenEvent("\n\n" + kept)  # after the text streamed so far, if any
         pieces = []
         for piece in translation.english_pieces(body, generator):
             pieces.append(piece)
             yield TokenEvent(piece)
         english = "".join(pieces).strip()
         if translation.faithful(english, body, self.index.embed_model):
-            return lead + english
-        log.info("translation of the quoted answer refused; the quote stays in French")
-        yield TokenEvent("\n\n" + quoted.answer)
+            return kept + english
+        log.info("translation of the answer refused; it stays in the passages' language")
+        yield TokenEvent("\n\n" + answer.answer)
         return None
 
     def _french(self, question: str, generator: Generator) -> str | None:
@@ -342,12 +349,6 @@ class AnswerEngine:
             return ""
         shown = "; ".join(titles[:5]) + (" …" if len(titles) > 5 else "")
         return CORPUS_COVERS[language].format(titles=shown)
-
-
-def _foreign(question: Question, quoted: str) -> bool:
-    """An English question answered by quoting passages in another language."""
-    lead = EXTRACTIVE_LEAD["en"]
-    return question.language == "en" and detect_language(quoted.removeprefix(lead)) != "en"
 
 
 def _as_messages(history: list) -> list[Message]:

@@ -18,20 +18,24 @@ ENGLISH = (
 )
 
 
+REFUSAL = "The documents do not contain the answer to this question."
+
+
 class Translator:
     """A scripted model: it declines to answer (so the engine quotes), writes no French
     rewrite, and translates the quote with the text it is given."""
 
     name = "scripted"
 
-    def __init__(self, translation: str) -> None:
+    def __init__(self, translation: str, answer: str = REFUSAL) -> None:
         self.translation = translation
+        self.answer = answer
         self.translated: list[str] = []
 
     def stream(self, messages, max_tokens=None):
         prompt = messages[-1]["content"]
         if max_tokens is None:  # the answer
-            yield "The documents do not contain the answer to this question."
+            yield self.answer
         elif "translate this French text" in prompt:
             self.translated.append(prompt)
             yield self.translation
@@ -41,8 +45,8 @@ class Translator:
 
 @pytest.fixture()
 def ask(seed_settings: Settings, index_service):
-    def run(question: str, translation: str, **kwargs):
-        model = Translator(translation)
+    def run(question: str, translation: str, answer: str = REFUSAL, **kwargs):
+        model = Translator(translation, answer)
         engine = AnswerEngine(seed_settings, index_service, model)
         return engine.ask(question, **kwargs), model
 
@@ -58,6 +62,16 @@ def test_an_english_question_answered_by_a_french_quote_is_answered_in_english(a
     assert [c.n for c in result.citations] == [1]
     start, end = result.citations[0].evidence
     assert QUOTED in result.citations[0].text[start:end]
+
+
+def test_a_model_answer_copied_in_french_is_put_into_english(ask) -> None:
+    copied = (
+        "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé et développé des "
+        "liens avec l’Union Européenne [1]."
+    )
+    result, model = ask(ASKED, ENGLISH, answer=copied)
+    assert model.translated and QUOTED in model.translated[0]
+    assert result.generator == "scripted" and result.answer == ENGLISH
 
 
 @pytest.mark.parametrize(
