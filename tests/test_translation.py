@@ -115,3 +115,8 @@ def test_faithful_needs_each_sentence_to_keep_its_source(index_service) -> None:
     # two sentences for one: they no longer align with the quote
     split = ENGLISH.replace(", the Mission", ". The Mission")
     assert not faithful(split, french, embed)
+    # a hyphenated place name is kept as written, not translated into another place
+    region = "La Région Nord - Pas-de-Calais a signé un accord avec le Brésil [1]."
+    assert faithful("The Nord - Pas-de-Calais Region signed an agreement with Brazil [1].",
+                    region, embed)  # fmt: skip
+    assert not faithful("The North-West Region signed an agreement with Brazil [1].", region, embed)
