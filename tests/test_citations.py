@@ -181,8 +181,32 @@ def test_a_sentence_that_only_restates_the_question_is_removed(
     answer = "The mining history centre is the Centre Historique Minier de Lewarde [4]."
     assert check_answer(answer, passages, "en", question).answer == answer
     question = "Combien de sites brésiliens ont été identifiés ?"
-    answer = "9 sites brésiliens ont été identifiés [2]."  # the number is the answer
+    answer = "9 sites brésiliens [2]."  # the number is the answer
     assert check_answer(answer, passages, "fr", question).answer == answer
+
+
+def test_the_question_s_words_put_on_the_passage_s_names_are_no_answer(
+    passages: list[Citation],
+) -> None:
+    question = "Quel ministère brésilien a signé l'accord de 2004 ?"
+    # every name and number is in passage [2], but it names no ministry: the question's
+    # framing put on the passage's words
+    framed = "Le ministère brésilien qui a signé l'accord de 2004 est l’Etat français [2]."
+    result = check_answer(framed, passages, "fr", question)
+    assert not result.answerable and result.removed
+    # the whole answer goes with it: the engine quotes the passages instead
+    both = "La Région s’est engagée dans une coopération avec le Brésil [2]. " + framed
+    assert not check_answer(both, passages, "fr", question).answerable
+    # the question's words that the passage does write are fine
+    faithful = "L’Etat français a signé en 2004 un accord de coopération [2]."
+    assert check_answer(faithful, passages, "fr", question).answer == faithful
+    # across languages the question's words are not the passage's: not judged this way
+    from answer.citations import _echoes_unsupported, _Support
+
+    english = "The Brazilian ministry that signed the 2004 agreement is the French State"
+    asked = "Which Brazilian ministry signed the 2004 agreement?"
+    assert not _echoes_unsupported(english, asked, _Support(passages, "en"), [2])
+    assert _echoes_unsupported(framed, question, _Support(passages, "fr"), [2])
 
 
 def test_list_numbering_is_not_an_invented_number(passages: list[Citation]) -> None:
