@@ -222,9 +222,10 @@ class AnswerEngine:
             # engine only adds the nearest passage
             used = used if refused and not reply.answerable else fallback.NAME
             result = quoted
-            if not self._translates(generator, question, quoted):
-                # the streamed text (if any) is replaced by the final answer; mark the switch
-                yield TokenEvent(("\n\n" if generator is not None else "") + quoted.answer)
+            # the streamed text (if any) is replaced by the final answer; mark the switch
+            switch = ("\n\n" if generator is not None else "") + quoted.answer
+        else:
+            switch = None  # the model's checked answer, already streamed
         if self._translates(generator, question, result):
             # an English question answered in French (a quote, or the model copying the
             # passages): the answer put into English, checked against it
@@ -232,6 +233,8 @@ class AnswerEngine:
             if english:
                 timings["translate_answer"] = ms()
                 result.answer, used = english, generator.name  # type: ignore[union-attr]
+        elif switch is not None:
+            yield TokenEvent(switch)
         result.timings_ms = {**timings, "total": ms()}
         result.generator = used
         result.query = query

@@ -47,14 +47,18 @@ def _judge(llm, question: str, text: str) -> float:
 
 
 def utility(rows: list[dict], answered: list[bool]) -> float:
-    """(right + right refusals - 2 x wrong) / questions, over the judged questions."""
-    gain = 0
+    """The decision's utility (``calibrate_decision.utility``: right answers + right
+    refusals - 2 x wrong answers, per question) of answering the judged ``rows`` as given."""
+    from evaluation.calibrate_decision import utility as decision_utility
+
+    o = {"n": len(rows), "right": 0, "refused_right": 0, "wrong": 0, "refused_wrong": 0}
     for row, a in zip(rows, answered, strict=True):
-        if row["set"] == "nearmiss":
-            gain += -2 if a else 1
-        elif a:
-            gain += 1 if row["y"] else -2
-    return gain / max(len(rows), 1)
+        answerable = row["set"] != "nearmiss"
+        if a:
+            o["right" if answerable and row["y"] else "wrong"] += 1
+        else:
+            o["refused_wrong" if answerable else "refused_right"] += 1
+    return decision_utility({"judged": o})
 
 
 def main(argv: list[str] | None = None) -> int:
