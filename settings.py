@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     # once without it (quoted passages, with a note); the wait is measured (server/scheduler.py)
     queue_budget_s: float = 10.0
     llm_parallel: int = 1  # answers the model writes at once (an openai server's --parallel)
+    # ``local`` through llama.cpp's own llama-server, started by Passerelle with
+    # ``llm_parallel`` slots and continuous batching (answer/generators/llama_server.py)
+    llm_server: bool = False
+    llm_server_bin: Path | None = None  # default: .venv/bin/llama-server, then the PATH
 
     # Serving
     host: str = "127.0.0.1"

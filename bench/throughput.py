@@ -6,8 +6,10 @@ questions back to back (no reading time: the model never idles) through the engi
 
 - ``inprocess``: the ``local`` generator (one llama.cpp context, calls serialised);
 - ``llama-cpp-python``: ``python -m llama_cpp.server`` through the ``openai`` generator;
-- ``llama-server``: llama.cpp's own server (``--server-bin``, built from the sources
-  vendored in llama-cpp-python) with one slot per conversation and continuous batching.
+- ``llama-server``: llama.cpp's own server (``--server-bin``, default the one
+  ``scripts/setup.sh`` builds), started by the ``local`` generator itself
+  (``llm_server``, ``answer/generators/llama_server.py``) with one slot per conversation
+  and continuous batching; same prompts, prefill and sampling as in-process.
 
     .venv/bin/python -m bench.throughput --backend inprocess llama-server \\
         [--conversations 1 4] [--questions 3] [--server-bin PATH]
@@ -49,21 +51,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(backend: str, settings: Settings, slots: int, binary: Path | None
-                 ) -> tuple[subprocess.Popen, str]:  # fmt: skip
+def start_server(backend: str, settings: Settings) -> tuple[subprocess.Popen, str]:
     """The server process and its OpenAI-compatible base URL, once it answers."""
     port = free_port()
     model = str(settings.llm_path)
-    if backend == "llama-cpp-python":
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model,
-               "--n_threads", str(settings.llm_threads), "--n_ctx", str(settings.llm_context),
-               "--n_batch", "1024", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    else:
-        assert binary is not None, "--server-bin is needed for llama-server"
-        # each slot gets the in-process context size; continuous batching is the default
-        cmd = [str(binary), "-m", model, "-t", str(settings.llm_threads),
-               "-c", str(settings.llm_context * slots), "--parallel", str(slots),
-               "-b", "1024", "-ub", "1024", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model,
+           "--n_threads", str(settings.llm_threads), "--n_ctx", str(settings.llm_context),
+           "--n_batch", "1024", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     log = open(cache_dir("throughput") / f"{backend}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
@@ -134,17 +128,28 @@ def main() -> None:
         for conversations in args.conversations:
             proc = None
             settings = base
-            if backend != "inprocess":
-                proc, url = start_server(backend, base, conversations, args.server_bin)
+            if backend == "llama-server":
+                settings = base.model_copy(update={
+                    "llm_server": True, "llm_parallel": conversations,
+                    "llm_server_bin": args.server_bin})  # fmt: skip
+            elif backend == "llama-cpp-python":
+                proc, url = start_server(backend, base)
                 settings = base.model_copy(update={"generator": "openai", "openai_url": url})
+            generator = None
             try:
                 generator = make_generator(settings)
+                if backend == "llama-server":
+                    from answer.generators.llama_server import LlamaServerGenerator
+
+                    assert isinstance(generator, LlamaServerGenerator), "no llama-server"
                 if hasattr(generator, "load"):
                     generator.load()
                 engine = AnswerEngine(settings, index, generator=generator)
                 engine.ask(questions[0])  # warm-up: caches, first prompt
                 row = run(engine, conversations, questions, args.questions)
             finally:
+                if hasattr(generator, "close"):
+                    generator.close()
                 if proc is not None:
                     proc.terminate()
                     proc.wait(30)

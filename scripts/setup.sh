@@ -5,7 +5,7 @@
 #   bash scripts/setup.sh --test   # also the test tools (pytest, ruff, playwright, chromium)
 #
 # Steps: virtualenv .venv (python3 >= 3.11) -> torch 2.13.0 CPU first -> pip install -e
-# ".[llm]" or ".[llm,test]" -> (tests) Debian chromium -> Debian tesseract-ocr (fra, eng) -> model
+# ".[llm]" or ".[llm,test]" -> llama-server from llama.cpp's sources -> (tests) Debian chromium -> Debian tesseract-ocr (fra, eng) -> model
 # file assembled from PyPI pieces.
 # Python steps are skipped when .venv/.stamp-<mode>-<hash> exists; the hash covers
 # pyproject.toml and this script, so changing either re-installs.
@@ -123,6 +123,32 @@ EOF
   touch "$STAMP"
 fi
 build_llama  # a venv built with other flags gets this CPU's build now
+
+# --- 2b. llama.cpp's own server ------------------------------------------------------------
+# llama-server (parallel slots, continuous batching; PASSERELLE_LLM_SERVER=1) is built from
+# the llama.cpp sources vendored in the same llama-cpp-python release, with the same flags,
+# into .venv/bin (~5 min on 2 cores). Its marker names version and flags, like the library's.
+SERVER_MARKER="$VENV/.llama-server-$LLAMA_VERSION-$(echo "$LLAMA_FLAGS" | sha256sum | cut -c1-12)"
+if [[ ! -f "$SERVER_MARKER" || ! -x "$VENV/bin/llama-server" ]]; then
+  log "building llama-server $LLAMA_VERSION for $LLAMA_ISA (~5 min on 2 cores)"
+  if ! command -v cmake >/dev/null; then  # PyPI's cmake, as the library's build uses
+    "$VPY" -m pip install --progress-bar off cmake >/dev/null
+    export PATH="$VENV/bin:$PATH"
+  fi
+  SRC="$(mktemp -d)"
+  "$VPY" -m pip download --progress-bar off --no-deps --no-binary :all: \
+    "llama-cpp-python==$LLAMA_VERSION" -d "$SRC" >/dev/null
+  tar -xzf "$SRC"/llama_cpp_python-*.tar.gz -C "$SRC"
+  LLAMA_SRC="$(echo "$SRC"/llama_cpp_python-*/vendor/llama.cpp)"
+  # shellcheck disable=SC2086  # LLAMA_FLAGS is a list of -D options
+  cmake -S "$LLAMA_SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release $LLAMA_FLAGS \
+    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+    -DBUILD_SHARED_LIBS=OFF >/dev/null
+  cmake --build "$SRC/build" --target llama-server -j "$(nproc)" >/dev/null
+  install -m 755 "$SRC/build/bin/llama-server" "$VENV/bin/llama-server"
+  rm -rf "$SRC" "$VENV"/.llama-server-*
+  touch "$SERVER_MARKER"
+fi
 
 # --- 3. Browser for the browser tests -------------------------------------------------------
 # Debian's chromium, driven by Playwright with executable_path=/usr/bin/chromium; never

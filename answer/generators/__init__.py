@@ -1,4 +1,5 @@
-"""Language-model generators: ``local`` (llama.cpp) and ``openai`` (any compatible server).
+"""Language-model generators: ``local`` (llama.cpp, in-process or behind a managed
+``llama-server``) and ``openai`` (any compatible server).
 
 ``extractive`` is no generator: the engine then answers by quoting the passages
 (``answer/fallback.py``), which is also what it does when a model fails.
@@ -28,6 +29,13 @@ def make_generator(settings: Settings, name: str | None = None) -> Generator | N
         from answer.generators.openai import OpenAIGenerator
 
         return OpenAIGenerator(settings)
+    if name == "local" and settings.llm_server:
+        try:
+            from answer.generators.llama_server import LlamaServerGenerator
+
+            return LlamaServerGenerator(settings)
+        except GeneratorUnavailable as err:
+            log.warning("llama-server unavailable (%s); using the in-process model", err)
     if name == "local":
         try:
             from answer.generators.local import LocalGenerator

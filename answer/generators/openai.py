@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
@@ -21,7 +22,18 @@ class OpenAIGenerator:
 
     name = "openai"
 
-    def __init__(self, settings: Settings, *, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        timeout: float = 120.0,
+        prefill: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """``prefill``: the server continues a final assistant message (llama-server
+        does); ``extra``: more request fields (sampling options a given server knows)."""
+        self.prefill = prefill
+        self.extra = dict(extra or {})
         self.url = settings.openai_url.rstrip("/") + "/chat/completions"
         self.model = settings.openai_model
         self.max_tokens = settings.max_answer_tokens
@@ -37,10 +49,16 @@ class OpenAIGenerator:
         max_tokens: int | None = None,
     ) -> Iterator[str]:
         """Answer pieces as the server sends them."""
-        # OpenAI-compatible servers differ on continuing an assistant message: the
-        # prefill is left out and the model writes its answer from the start.
-        messages, _ = split_prefill(messages)
-        body = {
+        # OpenAI-compatible servers differ on continuing an assistant message: unless this
+        # one is known to (``prefill``), the prefill is left out and the model writes its
+        # answer from the start.
+        pending = ""
+        if not self.prefill:
+            messages, _ = split_prefill(messages)
+        else:
+            pending = split_prefill(messages)[1] or ""  # the server sends what follows it
+        body: dict[str, Any] = {
+            **self.extra,
             "model": self.model,
             "messages": messages,
             "stream": True,
@@ -59,7 +77,8 @@ class OpenAIGenerator:
                     if text is None:
                         break
                     if text:
-                        yield text
+                        yield pending + text  # the prefill goes with the first piece
+                        pending = ""
         except httpx.HTTPError as err:
             raise GeneratorUnavailable(f"cannot reach {self.url}: {err}") from err
 

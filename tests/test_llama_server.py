@@ -1,0 +1,95 @@
+"""The ``local`` model behind a ``llama-server`` that Passerelle starts itself.
+
+``@pytest.mark.llm``: the real binary (``scripts/setup.sh`` builds it into .venv/bin) and
+the bundled model, over the real seed index.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from helpers import assert_cited_fact
+
+from answer.engine import AnswerEngine
+from answer.generators import make_generator
+from answer.generators.llama_server import LlamaServerGenerator, server_binary
+from answer.types import AnswerResult
+from settings import Settings
+
+QUESTIONS = [
+    "Quel programme a été mis en place du côté brésilien ?",
+    "Combien de sites brésiliens ont été identifiés ?",
+]
+
+
+@pytest.fixture(scope="module")
+def server_settings(seed_settings: Settings) -> Settings:
+    if not seed_settings.llm_path.is_file():
+        pytest.skip(f"model file {seed_settings.llm_path} missing (scripts/assemble_model.py)")
+    if server_binary(seed_settings) is None:
+        pytest.fail("llama-server is missing: scripts/setup.sh builds it into .venv/bin")
+    return seed_settings.model_copy(update={"generator": "local", "llm_server": True, "llm_parallel": 2})
+
+
+@pytest.fixture(scope="module")
+def served(server_settings: Settings) -> Iterator[LlamaServerGenerator]:
+    generator = make_generator(server_settings)
+    assert isinstance(generator, LlamaServerGenerator)
+    generator.load()
+    yield generator
+    generator.close()
+
+
+@pytest.mark.llm
+def test_the_server_serves_two_questions_at_once_with_checked_model_answers(
+    served: LlamaServerGenerator, server_settings: Settings, index_service
+) -> None:
+    base = served.server.url().removesuffix("/v1")
+    assert httpx.get(f"{base}/props", timeout=5).json()["total_slots"] == 2
+    engine = AnswerEngine(server_settings, index_service, served)
+    results: dict[int, AnswerResult] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: results.update({i: engine.ask(QUESTIONS[i])}))
+        for i in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert results[0].generator == "local", results[0].answer  # the model's own answer
+    assert_cited_fact(results[0], "Mosaïques")
+    assert results[1].answerable
+    assert_cited_fact(results[1], "9")
+
+
+@pytest.mark.llm
+def test_a_server_that_died_is_started_again_at_the_next_question(
+    served: LlamaServerGenerator, server_settings: Settings, index_service
+) -> None:
+    first = served.server._proc
+    assert first is not None
+    first.kill()
+    first.wait()
+    result = AnswerEngine(server_settings, index_service, served).ask(QUESTIONS[0])
+    assert result.generator == "local", result.answer
+    assert served.server.running() and served.server._proc is not first
+
+
+def test_without_the_binary_the_in_process_model_answers(
+    seed_settings: Settings, tmp_path, caplog
+) -> None:
+    if not seed_settings.llm_path.is_file():
+        pytest.skip(f"model file {seed_settings.llm_path} missing (scripts/assemble_model.py)")
+    settings = seed_settings.model_copy(
+        update={
+            "generator": "local", "llm_server": True, "llm_server_bin": tmp_path / "none"
+        }
+    )
+    with caplog.at_level(logging.WARNING):
+        generator = make_generator(settings)
+    assert type(generator).__name__ == "LocalGenerator"
+    assert "llama-server unavailable" in caplog.text
