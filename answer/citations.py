@@ -282,9 +282,12 @@ def answers_asked(
     """True unless ``question`` asks for a value (an amount, a count, a date, a name, an
     address…) and ``answer`` gives none that a passage sentence about the question's
     subject holds: "222 opérateurs" does not answer "combien de projets", a budget of
-    another programme does not answer "le budget de RESCUE"."""
+    another programme does not answer "le budget de RESCUE". An answer to who holds a
+    position must name the position (``Question.names_position``)."""
     if not question.wants_item:
         return True
+    if not question.names_position(answer):
+        return False  # "dirigée par X" does not say who presides
     given = items(answer, question.asked) - items(question.text, question.asked)
     if not given:
         return False

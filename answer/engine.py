@@ -24,7 +24,6 @@ from answer.prompts import (
     REFUSAL_INJECTION,
     REFUSAL_OFF_TOPIC,
     answer_messages,
-    is_refusal_sentence,
     translate_messages,
 )
 from answer.question import Question, analyse, asks_its_own
@@ -319,8 +318,8 @@ class AnswerEngine:
         """The answer after the citation checker, or a refusal when nothing is supported."""
         language = question.language
         text = raw.strip()
-        if not text or is_refusal_sentence(text):
-            return AnswerResult(question.text, self._not_found(language), False, language, [])
+        # the model's fixed refusal, or its own words for one, is dropped by the checker
+        # (prompts.says_not_given), which leaves nothing supported
         check = check_answer(text, citations, language, question.text)
         if not check.answerable or not check.cited:
             return AnswerResult(question.text, self._not_found(language), False, language, [])

@@ -61,7 +61,9 @@ def answer(
     caller already has it."""
     if picked is None:
         picked = pick(evidence, question, ranked)
-    if picked:
+    # "qui préside …" is not answered by a quote naming no president. Checked here, not in
+    # ``pick``: the engine still asks the model, which may find the sentence that does.
+    if picked and question.names_position(" ".join(s.text for s in picked)):
         return Quoted(_quote(picked, question), True)
     return not_given(evidence, question)
 
@@ -75,8 +77,13 @@ def not_given(evidence: Evidence, question: Question) -> Quoted:
         return Quoted(lead, False)
     # a label or a name line ("Catherine Bertram") is shown with the line it heads
     best = evidence.with_next_line(best)
-    if question.wants_item and question.new_values(best.text):
-        # it holds a value of the asked kind: the documents may well give it; say unsure
+    if (
+        question.wants_item
+        and question.new_values(best.text)
+        and question.names_position(best.text)
+    ):
+        # it holds a value of the asked kind (for a position, a name with that position):
+        # the documents may well give it; say unsure
         lead = NOT_SURE[lang]
     return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(best.text)} [{best.n}].", False)
 

@@ -207,7 +207,8 @@ _NOT_GIVEN_SAID = re.compile(
     r"\b(?:n'|ne )?(?:est|sont|a|ont|etait|etaient)? ?(?:pas|nulle part|jamais) (?:ete )?"
     r"(?:mentionnee?s?|precisee?s?|indiquee?s?|donnee?s?|fournie?s?|specifiee?s?|citee?s?|"
     r"evoquee?s?|communiquee?s?)\b"
-    r"|\bne (?:mentionne|precise|donne|indique|contient|fournit|cite|dit)(?:nt)? (?:pas|rien)\b"
+    r"|\bne (?:mentionne|precise|donne|indique|contien|fournit|cite|dit)(?:t|nt|nent)? "
+    r"(?:pas|rien)\b"
     r"|\b(?:aucune|pas d'|pas de) (?:information|mention|precision|indication|donnee)s?\b"
     r"|\b(?:is|are|was|were|be|been) (?:not|never) (?:mentioned|specified|stated|given|"
     r"provided|indicated|named|listed|included|available)\b"
@@ -221,13 +222,3 @@ def says_not_given(sentence: str) -> bool:
     """True when ``sentence`` says the documents do not give something (a refusal in the
     model's own words, or part of one): never a supported claim."""
     return bool(_NOT_GIVEN_SAID.search(fold(sentence)))  # fold straightens apostrophes
-
-
-def is_refusal_sentence(text: str) -> bool:
-    """True when ``text`` is (mostly) the model's fixed "not in the documents" sentence."""
-    norm = " ".join(text.lower().split()).strip(" .«»\"'")
-    for sentence in NOT_IN_DOCUMENTS.values():
-        s = sentence.lower().rstrip(".")
-        if s in norm and len(norm) <= len(s) + 40:
-            return True
-    return False

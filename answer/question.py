@@ -195,6 +195,31 @@ _KEYWORDS = sorted(
     {w for _, p in _ASKED_PATTERNS for w in re.findall(r"[a-z]{5,}", p.pattern)} - {"quelle"}
 )
 
+# Positions a person or a body holds. "Qui préside la Mission ?", "who is the governor of
+# Minas Gerais?": a question naming one asks who holds it, and a sentence that names
+# someone without naming that position does not answer it (the passage's director given
+# as its president, the Region given as the governor). Families of both languages' words,
+# written from the positions users ask about, not fitted; the stems of a family are one
+# position. Measured in replays: docs/answer.md (step 9).
+_POSITIONS = [
+    "dirige diriger dirigé dirigée dirigent dirigeant dirigeante directeur directrice "
+    "direction director directs head heads headed runs leads leader chef chief",
+    "préside présider présidé présidée président présidente présidence president presides "
+    "presided chair chairs chairman chairwoman",
+    "gouverneur gouverneure governor",
+    "maire mayor",
+    "coordonne coordonner coordonné coordonnée coordonnent coordinateur coordinatrice "
+    "coordination coordinates coordinated coordinator",
+    "ministre ministère minister ministry",
+]
+_POSITION_STEMS = tuple(frozenset(s for w in f.split() for s in stems(w)) for f in _POSITIONS)
+
+
+def _word_stems(text: str) -> frozenset[str]:
+    """The French and English stems of every word of ``text``."""
+    return frozenset(s for w in re.findall(r"\w+", fold(text)) for s in stems(w))
+
+
 _NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w’'-]*[A-Za-zÀ-ÿ0-9]|(?<![\w])[A-Z]{2,}(?![\w])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -239,6 +264,21 @@ class Question:
         """The values of the asked kind the question itself writes (computed once: every
         retrieved sentence is compared with them)."""
         return items(self.text, self.asked)
+
+    @cached_property
+    def positions(self) -> tuple[frozenset[str], ...]:
+        """The positions a "who" question asks about (the stems of each), else none."""
+        if self.asked != "who":
+            return ()
+        asked = _word_stems(self.match_text)
+        return tuple(family for family in _POSITION_STEMS if asked & family)
+
+    def names_position(self, text: str) -> bool:
+        """``text`` names a position the question asks about (True when it asks none)."""
+        if not self.positions:
+            return True
+        written = _word_stems(text)
+        return any(written & family for family in self.positions)
 
     def with_french(self, french: str) -> Question:
         """The same question with the French rewrite used for lexical matching."""

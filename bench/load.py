@@ -13,7 +13,8 @@ accepted, and the run is bounded: no question starts after ``--seconds``, each w
 most ``--timeout``.
 
     .venv/bin/python -m bench.load [--conversations 20] [--seconds 60] [--ingest]
-        [--generator local|extractive] [--url http://127.0.0.1:7860] [--label NAME]
+        [--generator local|extractive] [--llm-server SLOTS] [--url http://127.0.0.1:7860]
+        [--label NAME]
 
 Prints and writes ``bench/results/load-<generator>[-ingest][-label].json``: p50/p95 of
 time to first token and of total time, share of answers written by the model, errors,
@@ -214,12 +215,12 @@ def free_port() -> int:
 
 
 def start_server(
-    root: Path, generator: str | None, code: Path | None = None
+    root: Path, generator: str | None, code: Path | None = None, llm_server: int = 0
 ) -> tuple[str, subprocess.Popen, dict]:
     """Seed corpus copy, first ingest, ``passerelle serve``; (url, process, env).
 
     ``code``: serve another checkout of Passerelle (e.g. ``git archive HEAD``), with the
-    model file of this one.
+    model file of this one. ``llm_server``: that many slots of a managed llama-server.
     """
     shutil.copytree(SEED, root / "corpus")
     for file in (root / "corpus").iterdir():
@@ -236,6 +237,8 @@ def start_server(
     }
     if generator:
         env["PASSERELLE_GENERATOR"] = generator
+    if llm_server:
+        env |= {"PASSERELLE_LLM_SERVER": "1", "PASSERELLE_LLM_PARALLEL": str(llm_server)}
     if code is not None:
         env["PYTHONPATH"] = str(code)  # ahead of this checkout's editable install
         env["PASSERELLE_LLM_PATH"] = str(Settings().llm_path)
@@ -353,6 +356,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="longest wait per answer")
     parser.add_argument("--max-questions", type=int, default=50, help="per conversation")
     parser.add_argument("--code", type=Path, default=None, help="serve this checkout instead")
+    parser.add_argument("--llm-server", type=int, default=0,
+                        help="serve the local model through llama-server with N slots")  # fmt: skip
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     if not 1 <= args.conversations <= 200 or not 0 < args.seconds <= 3600:
@@ -370,7 +375,7 @@ def main() -> None:
                 parser.error("--ingest needs the bench's own server (no --url)")
             generator = args.generator or "?"
         else:
-            url, proc, env = start_server(root, args.generator, args.code)
+            url, proc, env = start_server(root, args.generator, args.code, args.llm_server)
             generator = env.get("PASSERELLE_GENERATOR", "local")
         ready_s = wait_ready(url, proc=proc)
         print(

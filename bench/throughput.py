@@ -1,21 +1,23 @@
-"""Throughput of the model backends: the in-process model against llama.cpp servers.
+"""Throughput of the model backends: the in-process model against a managed llama-server.
 
-N conversations (``--conversations 1 4``) each ask ``--questions`` answerable seed
-questions back to back (no reading time: the model never idles) through the engine, over
-``corpus/`` (index in ``bench/cache/seed-index``):
+The engine's own answer prompts (the messages it sends the model, prefill included) are
+captured once for the answerable seed questions of ``--split`` (index over ``corpus/`` in
+``bench/cache/seed-index``). Then, for each backend and each concurrency N, N workers
+send those prompts back to back (no reading time: the model never idles), each starting
+at another prompt, until ``--prompts`` answers are written:
 
-- ``inprocess``: the ``local`` generator (one llama.cpp context, calls serialised);
-- ``llama-cpp-python``: ``python -m llama_cpp.server`` through the ``openai`` generator;
-- ``llama-server``: llama.cpp's own server (``--server-bin``, default the one
-  ``scripts/setup.sh`` builds), started by the ``local`` generator itself
-  (``llm_server``, ``answer/generators/llama_server.py``) with one slot per conversation
-  and continuous batching; same prompts, prefill and sampling as in-process.
+- ``inprocess``: the ``local`` generator (one llama.cpp context; calls take turns);
+- ``llama-server``: the same model behind llama.cpp's own server, started by the
+  ``local`` generator itself (``llm_server``, ``answer/generators/llama_server.py``) with N
+  slots and continuous batching; same prompts, prefill and sampling.
 
-    .venv/bin/python -m bench.throughput --backend inprocess llama-server \\
-        [--conversations 1 4] [--questions 3] [--server-bin PATH]
+    .venv/bin/python -m bench.throughput [--backend inprocess llama-server]
+        [--conversations 1 4 20] [--prompts 16] [--split dev]
 
 Prints and merges into ``bench/results/throughput.json``: per backend and concurrency,
-answers per minute, p50/p95 of time to first token and of full answer, model answers.
+answers per minute, errors (a request past the client's 120 s timeout), generated tokens
+per second (all workers), p50/p95 of time to first token and of full answer, and the load
+average.
 """
 
 from __future__ import annotations
@@ -23,140 +25,142 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-import httpx  # noqa: E402
-
 from answer.engine import AnswerEngine  # noqa: E402
+from answer.errors import GeneratorUnavailable  # noqa: E402
 from answer.generators import make_generator  # noqa: E402
+from answer.generators.base import ChatMessage, Generator  # noqa: E402
+from answer.generators.llama_server import LlamaServerGenerator  # noqa: E402
 from bench.common import RESULTS, cache_dir, load_jsonl, percentile, write_result  # noqa: E402
 from index.service import IndexService  # noqa: E402
 from settings import ROOT, Settings  # noqa: E402
 
-SEED = ROOT / "evaluation" / "data" / "seed-test.jsonl"
+
+class _Capture:
+    """A generator that writes nothing and keeps the answer prompts the engine builds."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.prompts: list[list[ChatMessage]] = []
+
+    def stream(self, messages: list[ChatMessage], *, max_tokens: int | None = None
+               ) -> Iterator[str]:  # fmt: skip
+        if max_tokens is None:  # the answer (rewrites and translations set a limit)
+            self.prompts.append(messages)
+        yield from ()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def engine_prompts(settings: Settings, split: str) -> list[list[ChatMessage]]:
+    """The answer prompts the engine sends the model for the answerable ``split`` questions
+    that reach it (the decision answers the others without the model)."""
+    index = IndexService(settings)
+    index.ingest(settings.corpus_dir)  # a no-op when nothing changed
+    capture = _Capture()
+    engine = AnswerEngine(settings, index, generator=capture)
+    for row in load_jsonl(ROOT / "evaluation" / "data" / f"seed-{split}.jsonl"):
+        if row.get("kind") == "answerable":
+            engine.ask(row["question"])
+    return capture.prompts
 
 
-def start_server(backend: str, settings: Settings) -> tuple[subprocess.Popen, str]:
-    """The server process and its OpenAI-compatible base URL, once it answers."""
-    port = free_port()
-    model = str(settings.llm_path)
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model,
-           "--n_threads", str(settings.llm_threads), "--n_ctx", str(settings.llm_context),
-           "--n_batch", "1024", "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    log = open(cache_dir("throughput") / f"{backend}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{backend} exited with {proc.returncode}; see {log.name}")
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.kill()
-    raise TimeoutError(f"{backend} did not start")
-
-
-def run(engine: AnswerEngine, conversations: int, questions: list[str], per: int) -> dict:
-    rows: list[dict[str, Any]] = []
+def run(generator: Generator, prompts: list[list[ChatMessage]], workers: int, total: int,
+        count: Any) -> dict[str, Any]:  # fmt: skip
+    """``total`` answers written by ``workers`` threads sending prompts back to back."""
+    rows: list[dict[str, float]] = []
+    errors: list[str] = []
     lock = threading.Lock()
+    todo = iter(range(total))
 
-    def conversation(n: int) -> None:
-        for i in range(per):
-            question = questions[(n * per + i) % len(questions)]
-            result = engine.ask(question)
+    def worker() -> None:
+        while True:
             with lock:
-                rows.append({"first": result.timings_ms.get("first_token", 0) / 1000,
-                             "total": result.timings_ms["total"] / 1000,
-                             "generator": result.generator})  # fmt: skip
+                n = next(todo, None)
+            if n is None:
+                return
+            start = time.perf_counter()
+            first, text = None, ""
+            try:
+                for piece in generator.stream(prompts[n % len(prompts)]):
+                    first = first or time.perf_counter()
+                    text += piece
+            except GeneratorUnavailable as err:  # e.g. the openai client's 120 s timeout
+                with lock:
+                    errors.append(str(err)[:200])
+                continue
+            end = time.perf_counter()
+            with lock:
+                rows.append({"first": (first or end) - start, "total": end - start,
+                             "tokens": count(text)})  # fmt: skip
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=conversation, args=(n,)) for n in range(conversations)]
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
     first = [r["first"] for r in rows]
-    total = [r["total"] for r in rows]
+    totals = [r["total"] for r in rows]
     return {
-        "conversations": conversations,
+        "conversations": workers,
         "answers": len(rows),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
         "wall_s": round(wall, 1),
         "answers_per_minute": round(60 * len(rows) / wall, 2),
+        "tokens_per_s": round(sum(r["tokens"] for r in rows) / wall, 2),
         "first_token_s_p50": round(percentile(first, 50), 2),
         "first_token_s_p95": round(percentile(first, 95), 2),
-        "total_s_p50": round(percentile(total, 50), 2),
-        "total_s_p95": round(percentile(total, 95), 2),
-        "written_by_model": sum(r["generator"] != "extractive" for r in rows),
+        "total_s_p50": round(percentile(totals, 50), 2),
+        "total_s_p95": round(percentile(totals, 95), 2),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", nargs="+", default=["inprocess", "llama-cpp-python"],
-                        choices=["inprocess", "llama-cpp-python", "llama-server"])  # fmt: skip
-    parser.add_argument("--conversations", type=int, nargs="+", default=[1, 4])
-    parser.add_argument("--questions", type=int, default=3, help="per conversation")
-    parser.add_argument("--server-bin", type=Path, default=None)
+    parser.add_argument("--backend", nargs="+", default=["inprocess", "llama-server"],
+                        choices=["inprocess", "llama-server"])  # fmt: skip
+    parser.add_argument("--conversations", type=int, nargs="+", default=[1, 4, 20])
+    parser.add_argument("--prompts", type=int, default=16, help="answers per run")
+    parser.add_argument("--split", default="dev", choices=["dev", "test"])
     args = parser.parse_args()
-    questions = [q["question"] for q in load_jsonl(SEED) if q.get("kind") == "answerable"]
     base = Settings(generator="local", data_dir=cache_dir("seed-index"))
-    index = IndexService(base)
-    index.ingest(base.corpus_dir)  # a no-op when nothing changed
+    prompts = engine_prompts(base, args.split)
+    print(f"{len(prompts)} engine prompts captured from seed-{args.split}", flush=True)
+    from answer.generators.local import LocalGenerator
+
+    tokenizer = LocalGenerator(base)  # counts tokens with the same vocabulary
     path = RESULTS / "throughput.json"
     results = json.loads(path.read_text()) if path.is_file() else {}
     for backend in args.backend:
-        for conversations in args.conversations:
-            proc = None
-            settings = base
+        for workers in args.conversations:
+            settings = base.model_copy(
+                update={"llm_server": backend == "llama-server", "llm_parallel": workers}
+            )
+            generator = make_generator(settings)
+            assert generator is not None
             if backend == "llama-server":
-                settings = base.model_copy(update={
-                    "llm_server": True, "llm_parallel": conversations,
-                    "llm_server_bin": args.server_bin})  # fmt: skip
-            elif backend == "llama-cpp-python":
-                proc, url = start_server(backend, base)
-                settings = base.model_copy(update={"generator": "openai", "openai_url": url})
-            generator = None
+                assert isinstance(generator, LlamaServerGenerator), "llama-server is missing"
+            generator.load()  # type: ignore[attr-defined]
             try:
-                generator = make_generator(settings)
-                if backend == "llama-server":
-                    from answer.generators.llama_server import LlamaServerGenerator
-
-                    assert isinstance(generator, LlamaServerGenerator), "no llama-server"
-                if hasattr(generator, "load"):
-                    generator.load()
-                engine = AnswerEngine(settings, index, generator=generator)
-                engine.ask(questions[0])  # warm-up: caches, first prompt
-                row = run(engine, conversations, questions, args.questions)
+                list(generator.stream(prompts[-1], max_tokens=8))  # warm-up: system prefix
+                total = max(args.prompts, workers)
+                row = run(generator, prompts, workers, total, tokenizer.count_tokens)
             finally:
-                if hasattr(generator, "close"):
+                if isinstance(generator, LlamaServerGenerator):
                     generator.close()
-                if proc is not None:
-                    proc.terminate()
-                    proc.wait(30)
-            row["load_average"] = os.getloadavg()
-            results[f"{backend}-{conversations}"] = row
-            print(f"{backend} x{conversations}: {row}", flush=True)
-    results["note"] = "2 shared cores (other work running): numbers are pessimistic"
+            row["load_average"] = [round(x, 2) for x in os.getloadavg()]
+            results[f"{backend}-{workers}"] = row
+            print(f"{backend} x{workers}: {row}", flush=True)
+    results["prompts"] = {"split": args.split, "captured": len(prompts)}
     print(f"written {write_result('throughput', results)}")
 
 

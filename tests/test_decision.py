@@ -145,3 +145,35 @@ def test_agreement_needs_a_top_passage_among_the_cited_ones() -> None:
     assert decision.agrees(ranked, [1]) and decision.agrees(ranked, [4, 2])
     assert not decision.agrees(ranked, [4])  # passage 3's sentence ranks 4th
     assert decision.agrees([], [4]) and decision.agrees(ranked, [])
+
+
+def test_who_holds_a_position_is_not_answered_by_a_quote_naming_no_such_position(
+    engine: AnswerEngine,
+) -> None:
+    # the brief's own example: the documents name no director of this park; a quote
+    # about the park (its joint project) was given as the answer, answerable
+    result = engine.ask("Qui dirige le Parc naturel des Plaines de l'Escaut ?")
+    assert not result.answerable, result.answer
+    assert result.answer.startswith("Les documents ne"), result.answer
+    # a position the documents do give is still answered, with the name and its source
+    coordinator = engine.ask("Qui coordonne le programme en France ?")
+    assert coordinator.answerable, coordinator.answer
+    assert "Fédération Nationale des Parcs" in coordinator.answer
+
+
+def test_a_model_answer_giving_someone_another_position_is_not_trusted(
+    seed_settings: Settings, index_service
+) -> None:
+    # the passage makes Catherine Bertram the director: the model calling her the one
+    # who runs it answers "qui dirige", not "qui préside"
+    line = "La Mission Bassin Minier est dirigée par Catherine Bertram"
+    question = analyse("Qui préside la Mission Bassin Minier ?")
+    assert question.positions and not question.names_position(line)
+    assert analyse("Who runs the Mission Bassin Minier?").names_position(line)
+    assert analyse("Qui organise les RegioStars ?").names_position(line)  # no position asked
+    passages = index_service.search("directrice Mission Bassin Minier Catherine Bertram", 5)
+    n = next(i + 1 for i, p in enumerate(passages) if "Catherine Bertram" in p.text)
+    engine = AnswerEngine(seed_settings, index_service, CopiesPassage(line, n))
+    result = engine.ask(question.text)
+    assert result.generator != "scripted", result.answer
+    assert "dirigée par Catherine Bertram" not in result.answer

@@ -32,7 +32,9 @@ def server_settings(seed_settings: Settings) -> Settings:
         pytest.skip(f"model file {seed_settings.llm_path} missing (scripts/assemble_model.py)")
     if server_binary(seed_settings) is None:
         pytest.fail("llama-server is missing: scripts/setup.sh builds it into .venv/bin")
-    return seed_settings.model_copy(update={"generator": "local", "llm_server": True, "llm_parallel": 2})
+    return seed_settings.model_copy(
+        update={"generator": "local", "llm_server": True, "llm_parallel": 2}
+    )
 
 
 @pytest.fixture(scope="module")

@@ -100,8 +100,11 @@ class ManagedServer:
         env = dict(os.environ)
         env.setdefault("GOMP_SPINCOUNT", str(max(self.settings.llm_omp_spin, 0)))
         self._proc = subprocess.Popen(
-            self.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-        )
+            self.command(port),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )  # not PR_SET_PDEATHSIG: it fires when the starting *thread* ends (a loader thread)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
