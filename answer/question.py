@@ -211,6 +211,8 @@ _POSITIONS = [
     "coordonne coordonner coordonné coordonnée coordonnent coordinateur coordinatrice "
     "coordination coordinates coordinated coordinator",
     "ministre ministère minister ministry",
+    # an EU programme's managing, certifying or audit authority ("autorité de gestion")
+    "autorité autorités authority authorities",
 ]
 _POSITION_STEMS = tuple(frozenset(s for w in f.split() for s in stems(w)) for f in _POSITIONS)
 

@@ -95,3 +95,44 @@ def test_without_the_binary_the_in_process_model_answers(
         generator = make_generator(settings)
     assert type(generator).__name__ == "LocalGenerator"
     assert "llama-server unavailable" in caplog.text
+
+
+CHILD = """
+import sys, time
+from answer.generators.llama_server import LlamaServerGenerator
+from settings import Settings
+generator = LlamaServerGenerator(Settings(llm_server=True, llm_parallel=1))
+generator.load()
+print(generator.server._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.llm
+def test_the_server_dies_with_passerelle_even_when_it_is_killed(server_settings) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(parent.stdout.readline())  # the server, loaded and answering
+        os.kill(parent.pid, signal.SIGKILL)  # no atexit, no cleanup in Passerelle
+        parent.wait()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.2)
+        assert not _alive(pid), "llama-server outlived the process that started it"
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][:1] != "Z"
+    except FileNotFoundError:
+        return False

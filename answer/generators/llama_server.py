@@ -13,15 +13,18 @@ Written by hand: llama-cpp-python starts no ``llama-server``, and its own server
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -47,6 +50,23 @@ def server_binary(settings: Settings) -> Path | None:
         return beside
     found = shutil.which("llama-server")
     return Path(found) if found else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends it SIGTERM when the thread that started it
+    ends (``PR_SET_PDEATHSIG``), which for the spawner thread means when Passerelle ends."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+# Looked up in the parent: the child only calls it. None off Linux (no parent-death signal:
+# the server is stopped at exit only).
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+# One thread that starts every server and then idles until the process ends. Written by
+# hand around ``prctl``: subprocess has no parent-death option, and the signal follows the
+# starting thread, which must therefore outlive the server (a loader or request thread
+# does not).
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-server-spawner")
 
 
 def _free_port() -> int:
@@ -99,12 +119,17 @@ class ManagedServer:
         port = _free_port()
         env = dict(os.environ)
         env.setdefault("GOMP_SPINCOUNT", str(max(self.settings.llm_omp_spin, 0)))
-        self._proc = subprocess.Popen(
+        # started from the spawner thread, which lives as long as this process: the child
+        # then gets SIGTERM when the process dies, even killed (-9) mid-answer, instead of
+        # keeping the model's gigabyte and both cores as an orphan
+        self._proc = _SPAWNER.submit(
+            subprocess.Popen,
             self.command(port),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
-        )  # not PR_SET_PDEATHSIG: it fires when the starting *thread* ends (a loader thread)
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (one async-signal-safe call)
+        ).result()
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
