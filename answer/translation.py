@@ -140,12 +140,6 @@ def similarities(embed: BaseEmbedding, pairs: list[tuple[str, str]]) -> list[flo
         return []
     texts = [MARKER.sub(" ", t).strip() for pair in pairs for t in pair]
     vectors = embed.get_text_embedding_batch(texts)
-    return [_cosine(vectors[2 * i], vectors[2 * i + 1]) for i in range(len(pairs))]
+    from index.embeddings import cosine
 
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    import numpy as np
-
-    u, v = np.asarray(a), np.asarray(b)
-    norm = float(np.linalg.norm(u) * np.linalg.norm(v))
-    return float(u @ v) / norm if norm else 0.0
+    return [cosine(vectors[2 * i], vectors[2 * i + 1]) for i in range(len(pairs))]

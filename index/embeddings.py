@@ -84,3 +84,13 @@ def make_embedding(settings: Settings) -> BaseEmbedding:
         query_instruction="query: " if is_e5 else None,
         text_instruction="passage: " if is_e5 else None,
     )
+
+
+def cosine(a: Any, b: Any) -> float:
+    """The cosine of two vectors, 0.0 when either is zero: the one implementation (the
+    retrieval's passage and unit cosines, the translation check)."""
+    import numpy as np
+
+    u, v = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    norm = float(np.linalg.norm(u) * np.linalg.norm(v))
+    return float(u @ v) / norm if norm else 0.0

@@ -19,6 +19,7 @@ from llama_index.core.schema import NodeWithScore
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from index.collections import METADATA_KEY, Scope, allows, chroma_where
+from index.embeddings import cosine
 from index.keyword import KeywordIndex, KeywordRetriever
 from index.types import Passage
 from ingest.sentences import UNITS
@@ -140,7 +141,6 @@ def to_passages(
     if not results:
         return []
     q = np.asarray(query_embedding, dtype=np.float32)
-    q /= np.linalg.norm(q) or 1.0
     ids = [r.node.node_id for r in results]
     vectors = _vectors(collection, ids)
     unit_ids = [f"{i}~s{n}" for r, i in zip(results, ids, strict=True)
@@ -150,7 +150,7 @@ def to_passages(
     for r in results:
         meta = r.node.metadata
         vec = vectors.get(r.node.node_id)
-        sim = float(vec @ q / (np.linalg.norm(vec) or 1.0)) if vec is not None else 0.0
+        sim = cosine(vec, q) if vec is not None else 0.0
         passages.append(
             Passage(
                 id=r.node.node_id,
@@ -183,7 +183,7 @@ def _units(
     out: dict[str, list[list[float]]] = {}
     for e, meta in zip(got["embeddings"], got["metadatas"], strict=True):
         vec = np.asarray(e, dtype=np.float32)
-        cos = float(vec @ q / (np.linalg.norm(vec) or 1.0))
+        cos = cosine(vec, q)
         out.setdefault(str(meta.get("chunk_id", "")), []).append(
             [int(meta.get("start", 0)), int(meta.get("end", 0)), round(cos, 4)]
         )
