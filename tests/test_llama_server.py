@@ -136,3 +136,26 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ")[-1][:1] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.llm
+def test_an_answer_continues_its_prefill_once(served: LlamaServerGenerator) -> None:
+    prefill = "La capitale de la France est"
+    messages = [
+        {"role": "system", "content": "Réponds en une phrase."},
+        {"role": "user", "content": "Quelle est la capitale de la France ?"},
+        {"role": "assistant", "content": prefill},
+    ]
+    text = "".join(served.stream(messages, max_tokens=12))
+    assert text.startswith(prefill) and text.count(prefill) == 1, text
+    assert "Paris" in text
+
+
+def test_the_prefill_is_given_once_whether_the_server_sends_it_back_or_not() -> None:
+    from answer.generators.openai import _with_prefill
+
+    prefill = "La capitale est"
+    echoed = ["La cap", "itale est", " Paris", "."]  # llama-server sends it back first
+    assert "".join(_with_prefill(iter(echoed), prefill)) == "La capitale est Paris."
+    assert "".join(_with_prefill(iter([" Paris", "."]), prefill)) == "La capitale est Paris."
+    assert "".join(_with_prefill(iter([" Paris."]), "")) == " Paris."

@@ -52,11 +52,11 @@ class OpenAIGenerator:
         # OpenAI-compatible servers differ on continuing an assistant message: unless this
         # one is known to (``prefill``), the prefill is left out and the model writes its
         # answer from the start.
-        pending = ""
+        prefill = ""
         if not self.prefill:
             messages, _ = split_prefill(messages)
         else:
-            pending = split_prefill(messages)[1] or ""  # the server sends what follows it
+            prefill = split_prefill(messages)[1] or ""
         body: dict[str, Any] = {
             **self.extra,
             "model": self.model,
@@ -72,15 +72,35 @@ class OpenAIGenerator:
                     raise GeneratorUnavailable(
                         f"{self.url} answered HTTP {response.status_code}: {detail}"
                     )
-                for line in response.iter_lines():
-                    text = _delta_text(line)
-                    if text is None:
-                        break
-                    if text:
-                        yield pending + text  # the prefill goes with the first piece
-                        pending = ""
+                yield from _with_prefill(_deltas(response), prefill)
         except httpx.HTTPError as err:
             raise GeneratorUnavailable(f"cannot reach {self.url}: {err}") from err
+
+
+def _deltas(response: httpx.Response) -> Iterator[str]:
+    """The text pieces of a streamed chat completion, up to its end."""
+    for line in response.iter_lines():
+        text = _delta_text(line)
+        if text is None:
+            return
+        if text:
+            yield text
+
+
+def _with_prefill(pieces: Iterator[str], prefill: str) -> Iterator[str]:
+    """The answer starting with ``prefill`` exactly once: llama-server sends the prefill
+    back before its continuation, another server may send the continuation only. The
+    first pieces are held until they can tell."""
+    if not prefill:
+        yield from pieces
+        return
+    held = ""
+    for piece in pieces:
+        held += piece
+        if len(held) >= len(prefill):
+            break
+    yield held if held.startswith(prefill) else prefill + held
+    yield from pieces
 
 
 def _delta_text(line: str) -> str | None:
