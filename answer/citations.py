@@ -156,7 +156,7 @@ def _echoes_unsupported(
     asked = _question_stems(question)
     ev = support.evidence(tuple(sorted(ns)))
     return any(
-        len(w) > 2 and set(stems(w)) & asked and not set(stems(w)) & ev.stems
+        len(w) > 2 and stems(w) & asked and not stems(w) & ev.stems
         for w in content_words(claim)
     )
 

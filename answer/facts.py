@@ -126,8 +126,12 @@ class PassageFacts:
                 joined += tokens[j].group()
                 numbers |= number_variants(joined)
         words = set(WORD_RE.findall(folded)) | set(PLAIN_WORD_RE.findall(folded))
-        word_stems = {s for w in PLAIN_WORD_RE.findall(folded) for s in stems(w)}
-        return cls(folded, numbers, words, word_stems)
+        return cls(folded, numbers, words, set(word_stems(folded)))
+
+
+def word_stems(folded: str) -> frozenset[str]:
+    """The French and English stems of every word of an already folded text."""
+    return frozenset(s for w in PLAIN_WORD_RE.findall(folded) for s in stems(w))
 
 
 def content_words(text: str) -> list[str]:

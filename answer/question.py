@@ -12,7 +12,7 @@ from difflib import get_close_matches
 from functools import cached_property
 from typing import Literal
 
-from answer.facts import items
+from answer.facts import items, word_stems
 from ingest.text import Language, content_terms, detect_language, fold, stems
 
 Asked = Literal[
@@ -220,11 +220,6 @@ _POSITIONS = [
 _POSITION_STEMS = tuple(frozenset(s for w in f.split() for s in stems(w)) for f in _POSITIONS)
 
 
-def _word_stems(text: str) -> frozenset[str]:
-    """The French and English stems of every word of ``text``."""
-    return frozenset(s for w in re.findall(r"\w+", fold(text)) for s in stems(w))
-
-
 _NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w’'-]*[A-Za-zÀ-ÿ0-9]|(?<![\w])[A-Z]{2,}(?![\w])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -275,14 +270,14 @@ class Question:
         """The positions a "who" question asks about (the stems of each), else none."""
         if self.asked != "who":
             return ()
-        asked = _word_stems(self.match_text)
+        asked = word_stems(fold(self.match_text))
         return tuple(family for family in _POSITION_STEMS if asked & family)
 
     def names_position(self, text: str) -> bool:
         """``text`` names a position the question asks about (True when it asks none)."""
         if not self.positions:
             return True
-        written = _word_stems(text)
+        written = word_stems(fold(text))
         return any(written & family for family in self.positions)
 
     def with_french(self, french: str) -> Question:

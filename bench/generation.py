@@ -174,23 +174,23 @@ def run_mode(split: str, lookup: int, questions: list[dict], repeat: int,
 
 
 class PromptCapture:
-    """A generator that answers nothing and keeps the answer prompts the engine builds."""
+    """A generator that answers nothing and keeps the answer messages the engine sends."""
 
     name = "local"
 
     def __init__(self) -> None:
-        self.prompts: list[str] = []
+        self.messages: list[list[dict[str, str]]] = []
 
     def stream(self, messages: list[dict[str, str]], *, max_tokens: int | None = None
                ) -> Iterator[str]:  # fmt: skip
-        if max_tokens is None:  # the answer (a translation asks for 60 tokens)
-            messages, prefill = split_prefill(messages)
-            self.prompts.append(chatml(messages) + (prefill or ""))
+        if max_tokens is None:  # the answer (rewrites and translations set a limit)
+            self.messages.append(messages)
         yield from ()
 
 
-def rag_prompts(questions: list[dict]) -> list[str]:
-    """The ChatML answer prompts of ``questions``, built by the engine's own prompt path."""
+def engine_messages(questions: list[dict]) -> list[list[dict[str, str]]]:
+    """The answer messages (prefill included) the engine sends the model for
+    ``questions``, over ``corpus/``; those it answers without the model send none."""
     from index.service import IndexService
 
     settings = Settings(generator="local", data_dir=cache_dir("seed-index"))
@@ -200,7 +200,16 @@ def rag_prompts(questions: list[dict]) -> list[str]:
     engine = AnswerEngine(settings, index, generator=capture)
     for q in questions:
         engine.ask(q["question"])
-    return capture.prompts
+    return capture.messages
+
+
+def rag_prompts(questions: list[dict]) -> list[str]:
+    """The ChatML answer prompts of ``questions``, built by the engine's own prompt path."""
+    prompts = []
+    for messages in engine_messages(questions):
+        messages, prefill = split_prefill(messages)
+        prompts.append(chatml(messages) + (prefill or ""))
+    return prompts
 
 
 def cut_prompts(llm: Any, prompts: list[str], lengths: list[int]) -> list[tuple[str, list[int]]]:

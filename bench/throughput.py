@@ -27,48 +27,25 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from answer.engine import AnswerEngine  # noqa: E402
 from answer.errors import GeneratorUnavailable  # noqa: E402
 from answer.generators import make_generator  # noqa: E402
 from answer.generators.base import ChatMessage, Generator  # noqa: E402
 from answer.generators.llama_server import LlamaServerGenerator  # noqa: E402
 from bench.common import RESULTS, cache_dir, load_jsonl, percentile, write_result  # noqa: E402
-from index.service import IndexService  # noqa: E402
+from bench.generation import engine_messages  # noqa: E402
 from settings import ROOT, Settings  # noqa: E402
 
 
-class _Capture:
-    """A generator that writes nothing and keeps the answer prompts the engine builds."""
-
-    name = "local"
-
-    def __init__(self) -> None:
-        self.prompts: list[list[ChatMessage]] = []
-
-    def stream(self, messages: list[ChatMessage], *, max_tokens: int | None = None
-               ) -> Iterator[str]:  # fmt: skip
-        if max_tokens is None:  # the answer (rewrites and translations set a limit)
-            self.prompts.append(messages)
-        yield from ()
-
-
-def engine_prompts(settings: Settings, split: str) -> list[list[ChatMessage]]:
-    """The answer prompts the engine sends the model for the answerable ``split`` questions
-    that reach it (the decision answers the others without the model)."""
-    index = IndexService(settings)
-    index.ingest(settings.corpus_dir)  # a no-op when nothing changed
-    capture = _Capture()
-    engine = AnswerEngine(settings, index, generator=capture)
-    for row in load_jsonl(ROOT / "evaluation" / "data" / f"seed-{split}.jsonl"):
-        if row.get("kind") == "answerable":
-            engine.ask(row["question"])
-    return capture.prompts
+def engine_prompts(split: str) -> list[list[ChatMessage]]:
+    """The answer messages the engine sends the model for the answerable ``split``
+    questions that reach it (the decision answers the others without the model)."""
+    rows = load_jsonl(ROOT / "evaluation" / "data" / f"seed-{split}.jsonl")
+    return engine_messages([r for r in rows if r.get("kind") == "answerable"])
 
 
 def run(generator: Generator, prompts: list[list[ChatMessage]], workers: int, total: int,
@@ -133,7 +110,7 @@ def main() -> None:
     parser.add_argument("--split", default="dev", choices=["dev", "test"])
     args = parser.parse_args()
     base = Settings(generator="local", data_dir=cache_dir("seed-index"))
-    prompts = engine_prompts(base, args.split)
+    prompts = engine_prompts(args.split)
     print(f"{len(prompts)} engine prompts captured from seed-{args.split}", flush=True)
     from answer.generators.local import LocalGenerator
 
