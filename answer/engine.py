@@ -143,7 +143,7 @@ class AnswerEngine:
             yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
-        condensed = condense(text, history, generator)
+        condensed = condense(text, history, generator, language)
         if condensed.by_model:
             timings["condense"] = ms()
         question = analyse(condensed.question, language)

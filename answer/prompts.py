@@ -163,14 +163,19 @@ def answer_messages(
     return messages
 
 
-def condense_messages(question: str, history: list[Message]) -> list[ChatMessage]:
-    """Chat messages asking to rewrite a follow-up ``question`` as a standalone question."""
+def condense_messages(
+    question: str, history: list[Message], language: Language = "fr"
+) -> list[ChatMessage]:
+    """Chat messages asking to rewrite a follow-up ``question`` as a standalone question
+    in the question's ``language`` (asked only to "keep its language", the small model
+    answered French follow-ups in English after English passages)."""
     turns = "\n".join(
         f"{'User' if m.role == 'user' else 'Assistant'}: {m.content.strip()[:400]}" for m in history
     )
     user = (
         "Task: rewrite the last question so that it can be understood without the "
-        "conversation (replace pronouns by what they refer to). Keep its language. "
+        "conversation (replace pronouns by what they refer to). Write it in "
+        f"{LANGUAGE_NAME[language]}. "
         "Output only the rewritten question, nothing else.\n\n"
         f"Conversation:\n{turns}\n\nLast question: {question}\n\nRewritten question:"
     )
