@@ -1,11 +1,12 @@
 """Answer benchmark: every target of issue 9 for one generator on one half of the sets.
 
     .venv/bin/python bench/answers.py [--generator local|openai|extractive]
-        [--split dev|test] [--only seed|piaf|nearmiss|swaps ...] [--limit N]
+        [--split dev|test] [--only seed|conversations|piaf|nearmiss|swaps ...] [--limit N]
 
 - ``seed``: ``evaluation/data/seed-<split>.jsonl`` and ``seed-conversations-<split>.jsonl``
   through the engine over ``corpus/`` (mirrored into ``bench/cache/seed-index``); with a model
   generator, the seed questions once more with the extractive generator (latency floor);
+- ``conversations``: only the seed conversations (part of ``seed``; alone, a quick check);
 - ``piaf``: the fixed 150 PIAF questions of the half (300 in all), through the engine over
   the 96 articles indexed in ``bench/cache/piaf-index``;
 - ``nearmiss``: the PIAF near-miss questions of the half (their paragraph removed, in
@@ -56,7 +57,7 @@ from settings import Settings  # noqa: E402
 
 SEED_DATA = ROOT / "evaluation" / "data"
 SWAPS = SEED_DATA / "subject-swaps.jsonl"
-PARTS = ("seed", "piaf", "nearmiss", "swaps")
+PARTS = ("seed", "conversations", "piaf", "nearmiss", "swaps")
 
 
 def _pct(value: float | None) -> str:
@@ -122,6 +123,16 @@ class Bench:
             extractive = AnswerEngine(floor, index)
             runs["extractive"] = self.run("extractive", questions, extractive, index)
         return runs
+
+    def conversations(self) -> dict[str, Report]:
+        """The seed conversations of the half alone (a check of follow-ups in minutes)."""
+        files = [load(f, split=self.split) for f in split_files(SEED_DATA, self.split)]
+        files = [f for f in files if f.format != "questions"]
+        for data in files:
+            data.cases = _limit_by_kind(data.cases, self.limit)
+        settings = Settings(generator=self.generator_name, data_dir=cache_dir("seed-index"))
+        engine, index = self.engine(settings, settings.corpus_dir)
+        return {"conversations": self.run("conversations", files, engine, index)}
 
     def piaf(self) -> dict[str, Report]:
         settings = Settings(
@@ -215,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         return write_result(_result_name(args), payload)
 
-    for part in ("seed", "piaf", "nearmiss"):
-        if part in args.only:
+    for part in ("seed", "conversations", "piaf", "nearmiss"):
+        if part in args.only and not (part == "conversations" and "seed" in args.only):
             try:
                 runs |= getattr(bench, part)()
             except EvalFileError as exc:  # e.g. the seed files of the split are not there yet
