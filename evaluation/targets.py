@@ -77,6 +77,8 @@ def measure(target: Target, reports: dict[str, dict[str, Any]], generator: str) 
         report = reports.get(target.report)
         if report is None and target.report == "extractive" and generator == "extractive":
             report = reports.get("seed")  # the run itself is the extractive floor
+        if report is None and target.path[:2] == ("by_kind", "follow-up"):
+            report = reports.get("conversations")  # ``--only conversations``
         value = _get(report or {}, target.path)
     met = None
     if value is not None:

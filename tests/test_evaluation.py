@@ -470,6 +470,11 @@ def test_targets_are_met_missed_or_not_measured() -> None:
     extractive = {r["target"]: r["met"] for r in targets.measure_all(reports, "extractive")}
     assert extractive["answers written by the model"] is None
     assert "MISS" in targets.format_targets(targets.measure_all(reports, "local"))
+    # a run of the conversations alone (``--only conversations``) measures the follow-ups
+    alone = {"conversations": {"by_kind": {"follow-up": {"correct": 0.5}}}}
+    got = {r["target"]: r["value"] for r in targets.measure_all(alone, "local")}
+    assert got["seed follow-ups correct"] == 0.5
+    assert got["seed key recall, French"] is None
 
 
 # ---------------------------------------------------------------- end to end
