@@ -147,11 +147,13 @@ class AnswerEngine:
         if condensed.by_model:
             timings["condense"] = ms()
         question = analyse(condensed.question, language)
-        if condensed.rewritten and not condensed.by_model and (
-            asked.asked != "other" or asks_its_own(text)
+        if condensed.rewritten and (
+            asked.asked != "other" or (not condensed.by_model and asks_its_own(text))
         ):
-            # "previous question + follow-up": what is asked is the follow-up's ("et
-            # quand ?", "what came out of it"), not the first kind the joined text names
+            # What is asked is the follow-up's own ("et quand ?", "qui en était le
+            # coordinateur"): not the first kind the joined "previous question + follow-up"
+            # names, nor the model's rewording ("Quel était le coordinateur … ?" reads as
+            # no kind at all, and loses the check of who holds the position).
             question = replace(question, asked=asked.asked)
         if language == "en" and generator is not None:
             question = question.with_french(self._french(question.text, generator))

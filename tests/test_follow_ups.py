@@ -105,3 +105,18 @@ def test_the_engine_answers_a_second_follow_up_from_the_topic(
     result = engine.ask("Et à quelle date a-t-il été signé ?", history)
     assert "Minas Gerais" in result.query
     assert_cited_fact(result, "23 avril 2009")
+
+
+def test_a_reworded_follow_up_keeps_what_the_user_asked(
+    seed_settings: Settings, index_service
+) -> None:
+    """ "qui en était le coordinateur" asks for a name with a position; the model's
+    rewording "Quel était le coordinateur …" names no kind. The documents do not name
+    RESCUE's coordinator: the reply says so instead of quoting RESCUE's partners."""
+    model = Rewriter("Quel était le coordinateur du programme RESCUE ?")
+    engine = AnswerEngine(seed_settings, index_service, model)  # type: ignore[arg-type]
+    history = _conversation("c'est quoi le programme rescue", "Un programme européen [1].")
+    result = engine.ask("qui en était le coordinateur", history)
+    assert result.query == "Quel était le coordinateur du programme RESCUE ?"
+    assert not result.answerable
+    assert result.answer.startswith("Les documents ne donnent pas ce nom")
