@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from answer.errors import GeneratorUnavailable
 from answer.generators.base import Generator
 from answer.prompts import condense_messages
+from answer.question import names_in
 from answer.types import Language, Message
 from ingest.text import content_terms, fold, words
 
@@ -29,8 +30,8 @@ _WEAK = {"le", "la", "les", "ce", "cet", "cette", "ces", "this", "that", "son", 
 SHORT_TERMS = 2
 # "that border", "cette usine", "ce partenariat": a demonstrative before a noun points at
 # something named earlier, whatever the question's length.
-# With both rules, 11 of the 141 standalone questions of seed dev count as follow-ups (7
-# before), most naming their subject in lower case ("qui est christian chocquet"), and 266
+# With both rules, 12 of the 141 standalone questions of seed dev count as follow-ups (7
+# before), most naming their subject in lower case ("qui est christian chocquet"), and 260
 # of the 879 of PIAF dev (239 before), mostly "-t-elle" questions and PIAF's own pointers
 # to their paragraph ("cette usine"). Asked in a conversation, such a question is
 # rewritten by the model or joined to the topic question: it keeps its own words.
@@ -59,18 +60,12 @@ def is_follow_up(question: str) -> bool:
         return True
     if any(w in _DEMONSTRATIVES and _is_noun_slot(nxt) for w, nxt in zip(ws, ws[1:], strict=False)):
         return True  # "that border", "cette usine": something named before
-    return n_terms <= SHORT_TERMS and not _names(question)
+    return n_terms <= SHORT_TERMS and not names_in(question)
 
 
 def _is_noun_slot(word: str) -> bool:
     """The word after a demonstrative is what it points at, not "ce que" / "est-ce qui"."""
     return not word.startswith("qu") and word not in {"dont", "sont", "soit", "sera", "fut"}
-
-
-def _names(question: str) -> bool:
-    """The question writes a name: a capitalised word after its first, or an acronym."""
-    tokens = re.findall(r"[\w'’-]+", question)
-    return any(t.isupper() and len(t) > 1 or (i and t[:1].isupper()) for i, t in enumerate(tokens))
 
 
 def last_user_question(history: list[Message]) -> str | None:

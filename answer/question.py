@@ -289,7 +289,7 @@ class Question:
     @cached_property
     def scoring_names(self) -> tuple[str, ...]:
         """The names of ``scoring_text`` (those of the French rewrite, if any)."""
-        return _names(self.scoring_text) if self.french else self.names
+        return names_in(self.scoring_text) if self.french else self.names
 
     @property
     def scoring_text(self) -> str:
@@ -353,7 +353,7 @@ def asked_kind(text: str) -> Asked:
     return "other"
 
 
-def _names(text: str) -> tuple[str, ...]:
+def names_in(text: str) -> tuple[str, ...]:
     """Folded capitalised words and acronyms of ``text``, but its first word."""
     tokens = list(_NAME.finditer(text))
     return tuple(
@@ -368,6 +368,6 @@ def analyse(text: str, language: Language | None = None) -> Question:
         language=language or detect_language(text),
         asked=asked_kind(text),
         terms=tuple(content_terms(text)),
-        names=_names(text),
+        names=names_in(text),
         numbers=tuple(_NUMBER.findall(text)),
     )
