@@ -20,6 +20,7 @@ from answer.prompts import (
     CORPUS_COVERS,
     EMPTY_INDEX,
     EXTRACTIVE_LEAD,
+    NEAREST_FACTS,
     NOT_IN_DOCUMENTS,
     REFUSAL_INJECTION,
     REFUSAL_OFF_TOPIC,
@@ -229,11 +230,13 @@ class AnswerEngine:
             switch = None  # the model's checked answer, already streamed
         if self._translates(generator, question, result):
             # an English question answered in French (a quote, or the model copying the
-            # passages): the answer put into English, checked against it
+            # passages), or refused with the nearest French passage: the quote put into
+            # English, checked against it
             english = yield from self._in_english(result, generator)
             if english:
                 timings["translate_answer"] = ms()
-                result.answer, used = english, generator.name  # type: ignore[union-attr]
+                result.answer = english
+                used = generator.name if result.answerable else used  # type: ignore[union-attr]
         elif switch is not None:
             yield TokenEvent(switch)
         result.timings_ms = {**timings, "total": ms()}
@@ -245,25 +248,21 @@ class AnswerEngine:
     def _translates(
         self, generator: Generator | None, question: Question, result: AnswerResult
     ) -> bool:
-        """An English question's answer written in another language, and a model to put
-        it into English (``settings.translate_answers``)."""
-        return (
-            generator is not None
-            and self.settings.translate_answers
-            and result.answerable
-            and question.language == "en"
-            and detect_language(result.answer.removeprefix(EXTRACTIVE_LEAD["en"])) != "en"
-        )
+        """An English question's reply quoting passages of another language (an answer, or
+        a refusal's nearest passage), and a model to put the quote into English
+        (``settings.translate_answers``)."""
+        if generator is None or not self.settings.translate_answers:
+            return False
+        _kept, quote = _quoted_part(result)
+        return question.language == "en" and bool(quote) and detect_language(quote) != "en"
 
     def _in_english(
         self, answer: AnswerResult, generator: Generator
     ) -> Generator_[StreamEvent, None, str | None]:
-        """Stream the model's English version of a checked answer; returns it when it
-        passes (``answer/translation.py``), else streams the answer as it was and returns
-        None."""
-        lead = EXTRACTIVE_LEAD["en"]
-        body = answer.answer.removeprefix(lead)
-        kept = lead if answer.answer.startswith(lead) else ""
+        """Stream the model's English version of a reply's quote; returns the reply with it
+        when it passes (``answer/translation.py``), else streams the reply as it was and
+        returns None."""
+        kept, body = _quoted_part(answer)
         yield TokenEvent("\n\n" + kept)  # after the text streamed so far, if any
         pieces = []
         for piece in translation.english_pieces(body, generator):
@@ -353,6 +352,18 @@ class AnswerEngine:
             return ""
         shown = "; ".join(titles[:5]) + (" …" if len(titles) > 5 else "")
         return CORPUS_COVERS[language].format(titles=shown)
+
+
+def _quoted_part(result: AnswerResult) -> tuple[str, str]:
+    """(the engine's own English words, the quoted text after them) of an English reply:
+    an answer after its lead, a refusal after "The closest passage says:" (a refusal
+    without a nearest passage quotes nothing)."""
+    text = result.answer
+    if result.answerable:
+        lead = EXTRACTIVE_LEAD["en"]
+        return (lead, text.removeprefix(lead)) if text.startswith(lead) else ("", text)
+    head, said, quote = text.partition(NEAREST_FACTS["en"])
+    return (head + said + " ", quote.strip()) if said else (text, "")
 
 
 def _as_messages(history: list) -> list[Message]:

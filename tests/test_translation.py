@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from answer.engine import AnswerEngine
-from answer.prompts import EXTRACTIVE_LEAD
+from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.translation import faithful
 from settings import Settings
 
@@ -120,3 +120,20 @@ def test_faithful_needs_each_sentence_to_keep_its_source(index_service) -> None:
     assert faithful("The Nord - Pas-de-Calais Region signed an agreement with Brazil [1].",
                     region, embed)  # fmt: skip
     assert not faithful("The North-West Region signed an agreement with Brazil [1].", region, embed)
+
+
+def test_a_refusal_quotes_its_nearest_passage_in_english(ask) -> None:
+    """The documents name no chair of the park: the refusal stays a refusal, in English,
+    and the nearest passage it shows is put into English too, checked as answers are."""
+    asked = "Who chairs the Parc naturel des Plaines de l'Escaut?"
+    english = (
+        "The Parc naturel des Plaines de l’Escaut in Belgium and the Parc naturel régional "
+        "Scarpe-Escaut in France have developed a joint land management project to form the "
+        "« Parc Naturel Transfrontalier du Hainaut » [1]."
+    )
+    result, model = ask(asked, english)
+    assert not result.answerable and model.translated
+    assert result.answer == f"{NOT_GIVEN['en']['who']} {NEAREST_FACTS['en']} {english}"
+    # a translation that does not keep the passage (here its citation) leaves it as written
+    result, _ = ask(asked, english.replace("[1]", "[2]"))
+    assert not result.answerable and "ont développé un projet commun" in result.answer
