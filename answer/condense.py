@@ -22,7 +22,9 @@ _ANAPHORA = {
     "it", "its", "they", "them", "their", "this", "that", "these", "those", "he", "she",
     "his", "her", "there", "ce", "cet", "cette", "ces",
 }  # fmt: skip
-# Determiners and possessives are anaphora only in the short questions below ("son mail ?").
+# Determiners and possessives are not anaphora on their own ("le programme RESCUE"); a
+# short question naming nothing counts whatever its words ("son mail ?"), and a
+# demonstrative before a noun counts (below).
 _WEAK = {"le", "la", "les", "ce", "cet", "cette", "ces", "this", "that", "son", "sa", "ses"}
 # In a conversation, a question of at most this many content words that names nothing (no
 # capitalised word or acronym) leans on the previous turn: "dans quel but", "sur quels

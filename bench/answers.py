@@ -110,12 +110,18 @@ class Bench:
         print(f"\n[{name}] " + format_table(report), flush=True)
         return report
 
-    def seed(self) -> dict[str, Report]:
+    def _seed_files(self) -> tuple[list[EvalFile], Settings, Any, Any]:
+        """The half's seed files (each kind limited), the settings and the engine over
+        ``corpus/``."""
         files = [load(f, split=self.split) for f in split_files(SEED_DATA, self.split)]
         for data in files:
             data.cases = _limit_by_kind(data.cases, self.limit)
         settings = Settings(generator=self.generator_name, data_dir=cache_dir("seed-index"))
         engine, index = self.engine(settings, settings.corpus_dir)
+        return files, settings, engine, index
+
+    def seed(self) -> dict[str, Report]:
+        files, settings, engine, index = self._seed_files()
         runs = {"seed": self.run("seed", files, engine, index)}
         if self.generator_name != "extractive":  # the floor the model's latency compares to
             questions = [f for f in files if f.format == "questions"]
@@ -126,13 +132,9 @@ class Bench:
 
     def conversations(self) -> dict[str, Report]:
         """The seed conversations of the half alone (a check of follow-ups in minutes)."""
-        files = [load(f, split=self.split) for f in split_files(SEED_DATA, self.split)]
-        files = [f for f in files if f.format != "questions"]
-        for data in files:
-            data.cases = _limit_by_kind(data.cases, self.limit)
-        settings = Settings(generator=self.generator_name, data_dir=cache_dir("seed-index"))
-        engine, index = self.engine(settings, settings.corpus_dir)
-        return {"conversations": self.run("conversations", files, engine, index)}
+        files, _settings, engine, index = self._seed_files()
+        talks = [f for f in files if f.format != "questions"]
+        return {"conversations": self.run("conversations", talks, engine, index)}
 
     def piaf(self) -> dict[str, Report]:
         settings = Settings(
