@@ -40,6 +40,14 @@ def is_injection(question: str) -> bool:
 # Other embedding models have other scales and are not calibrated: the gate is then off
 # (the model's refusal sentence and the citation checker still refuse).
 E5_MIN_SIMILARITY = {"same": 0.80, "cross": 0.775}
+# The same bars for chunk vectors made as their units' mean (``settings.chunk_vectors``,
+# the default), whose cosines to a question run higher (+0.012 on average): the best
+# passage cosine of the old vectors fitted linearly on the new ones (seed dev 141 questions
+# and 300 PIAF questions: old = 0.9227 new + 0.0546), and the bars mapped through it.
+# Held out (seed test 141 questions, 300 other PIAF ones), the gate decides as with the old
+# vectors and bars for 91.5 % and 100 % of them (the same bars: 93.6 % and 99.7 %, but 3
+# of the 8 test off-topic questions would pass instead of 2, 3/8 instead of 1/8 on dev).
+E5_MIN_SIMILARITY_UNIT_MEAN = {"same": 0.808, "cross": 0.781}
 COGNATE_PREFIX = 6  # letters two words of different languages must share to count
 
 
@@ -80,11 +88,17 @@ def retrieval_found_something(
     if not e5:
         return True
     same = detect_language(passages[0].text[:600]) == question.language
-    threshold = E5_MIN_SIMILARITY["same" if same else "cross"]
+    bars = E5_MIN_SIMILARITY_UNIT_MEAN if _unit_mean(settings) else E5_MIN_SIMILARITY
+    threshold = bars["same" if same else "cross"]
     best = max(getattr(p, "similarity", 1.0) for p in passages)
     if best >= threshold or _names_found(question.text, passages):
         return True
     return not same and _shares_a_root(question.text, passages)
+
+
+def _unit_mean(settings: Settings) -> bool:
+    """Chunk vectors are their sentence units' mean (index/chunk_vectors.py)."""
+    return settings.sentence_vectors and settings.chunk_vectors == "units"
 
 
 def _shares_a_root(question: str, passages: list[Passage]) -> bool:

@@ -95,6 +95,7 @@ def main() -> None:
             len(f.path.read_text(encoding="utf-8", errors="ignore")) for f in scan(corpus)
         ),  # fmt: skip
         "chunks": report.chunks,
+        "chunk_vectors": settings.chunk_vectors,
         "ingest_seconds": round(ingest_s, 2),
         "chunks_per_second": round(report.chunks / ingest_s, 2),
         "sentences": stored_units,

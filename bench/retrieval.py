@@ -99,11 +99,15 @@ def main() -> None:
     parser.add_argument(
         "--no-sentence-vectors", action="store_true", help="index and rank without them"
     )
+    parser.add_argument(
+        "--chunk-vectors", choices=["embedded", "units"], help="how chunks get their vectors"
+    )
     parser.add_argument("--units", default="", help="sentence units MIN,MAX,FROM_CHUNK_CHARS")
     parser.add_argument("--label", default="", help="suffix of the result file")
     args = parser.parse_args()
     overrides = {"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap,
-                 "sentence_vectors": False if args.no_sentence_vectors else None}  # fmt: skip
+                 "sentence_vectors": False if args.no_sentence_vectors else None,
+                 "chunk_vectors": args.chunk_vectors}  # fmt: skip
     overrides = {k: v for k, v in overrides.items() if v is not None}
     service = piaf_service(args.units, **overrides)
     questions = load_jsonl(PIAF_QUESTIONS)[: args.limit]

@@ -22,6 +22,7 @@ from llama_index.core.storage.docstore import SimpleDocumentStore
 from tqdm import tqdm
 
 from index.chunk_store import ChunkStore
+from index.chunk_vectors import ChunkVectorsFromUnits
 from index.collections import DEFAULT_COLLECTION, METADATA_KEY, CollectionError, collection_of
 from index.links import is_url
 from index.types import IngestFailure, IngestReport
@@ -70,6 +71,8 @@ CHUNKER_VERSION = 5  # 4: sentence units (ingest/sentences.py); 5: units for eve
 def pipeline_key(settings: Settings) -> str:
     """Code and settings that shape what is stored: a change re-indexes every document."""
     sentences = "/sentences" if settings.sentence_vectors else ""
+    if settings.sentence_vectors and settings.chunk_vectors == "units":
+        sentences += "/unit-mean"
     return f"v{CHUNKER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}{sentences}"
 
 
@@ -237,8 +240,11 @@ def build_pipeline(settings: Settings, embed_model, store, docstore) -> Ingestio
     """
     chunker = FrenchChunker(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
     steps = [chunker, SentenceNodes()] if settings.sentence_vectors else [chunker]
+    embed = embed_model
+    if settings.sentence_vectors and settings.chunk_vectors == "units":
+        embed = ChunkVectorsFromUnits(embed_model=embed_model)
     return IngestionPipeline(
-        transformations=[*steps, CollectionTags(), embed_model],
+        transformations=[*steps, CollectionTags(), embed],
         docstore=docstore,
         vector_store=store,
         docstore_strategy=DocstoreStrategy.UPSERTS,

@@ -88,9 +88,11 @@ def test_two_models_two_collections_no_mixing(minilm: IndexService, e5: IndexSer
     assert minilm.status()["documents"] == 2 and e5.status()["documents"] == 1
     assert {p.source for p in e5.search("Catherine Bertram", k=5)} == {"Hongre.md"}
 
-    # each collection's vectors come from its own model
+    # each collection's vectors come from its own model (the sentence units' vectors: each
+    # is its text's embedding, where a chunk's is the mean of its units')
     for service, other in ((minilm, e5), (e5, minilm)):
-        data = service.collection.get(limit=1, include=["embeddings", "metadatas", "documents"])
+        units = service.sentence_collection
+        data = units.get(limit=1, include=["embeddings", "metadatas", "documents"])
         node = metadata_dict_to_node(data["metadatas"][0], text=data["documents"][0])
         content = node.get_content(metadata_mode=MetadataMode.EMBED)
         stored = data["embeddings"][0]

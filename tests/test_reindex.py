@@ -18,6 +18,7 @@ from docfactory import expected_chunk_ids, write_toml_metadata
 
 from index.pipeline import load_docstore
 from index.service import IndexService
+from ingest.sentences import UNITS
 from settings import ROOT, Settings
 
 MISSION = "mission-bassin-minier-international.txt"
@@ -57,10 +58,12 @@ def stored(service: IndexService) -> dict[str, list]:
 
 
 def vectors_of(service: IndexService, source: str) -> int:
-    """Vectors stored for one document: its chunks and their sentences."""
+    """Texts the model reads for one document: its sentence units, and its chunks without
+    units (a chunk with units gets their mean, ``settings.chunk_vectors``)."""
     where = {"source": source}
-    chunks = service.collection.get(where=where)["ids"]
-    return len(chunks) + len(service.sentence_collection.get(where=where)["ids"])
+    chunks = service.collection.get(where=where)["metadatas"]
+    alone = sum(1 for m in chunks if not m.get(UNITS))
+    return alone + len(service.sentence_collection.get(where=where)["ids"])
 
 
 def assert_mirrors(service: IndexService, sources: set[str]) -> None:
@@ -124,14 +127,15 @@ def test_changed_file_replaces_its_chunks(service: IndexService, embedded: list[
     report = service.ingest()
     assert report.updated == [MISSION] and report.unchanged == [BROCHURE]
     assert report.added == report.removed == report.failed == []
-    # only the changed document was embedded again: its chunks and their sentences
+    # only the changed document was embedded again: its sentence units (its chunks get
+    # their units' mean) and its chunks without units
     new = stored(service)
     mission_chunks = [t for t, m in zip(new["texts"], new["metas"], strict=True)
                       if m["source"] == MISSION]  # fmt: skip
     mission_sentences = service.sentence_collection.get(where={"source": MISSION})["documents"]
     assert mission_sentences and all(s in "\n".join(mission_chunks) for s in mission_sentences)
     assert len(embedded) == vectors_of(service, MISSION)
-    assert all(any(chunk in text for text in embedded) for chunk in mission_chunks)
+    assert all(any(unit in text for text in embedded) for unit in mission_sentences)
     assert not any("Catherine Bertram" in t for t in new["texts"])
     assert not any("Catherine Bertram" in t for t in service.keyword_index().texts)
     for passage in service.search("Catherine Bertram directrice contact", k=5):
