@@ -40,14 +40,20 @@ def is_injection(question: str) -> bool:
 # Other embedding models have other scales and are not calibrated: the gate is then off
 # (the model's refusal sentence and the citation checker still refuse).
 E5_MIN_SIMILARITY = {"same": 0.80, "cross": 0.775}
-# The same bars for chunk vectors made as their units' mean (``settings.chunk_vectors``,
-# the default), whose cosines to a question run higher (+0.012 on average): the best
-# passage cosine of the old vectors fitted linearly on the new ones (seed dev 141 questions
-# and 300 PIAF questions: old = 0.9227 new + 0.0546), and the bars mapped through it.
-# Held out (seed test 141 questions, 300 other PIAF ones), the gate decides as with the old
-# vectors and bars for 91.5 % and 100 % of them (the same bars: 93.6 % and 99.7 %, but 3
-# of the 8 test off-topic questions would pass instead of 2, 3/8 instead of 1/8 on dev).
-E5_MIN_SIMILARITY_UNIT_MEAN = {"same": 0.808, "cross": 0.781}
+# The bars on the best cosine of a retrieved passage's sentence *unit* (embedded itself,
+# whatever ``settings.chunk_vectors``), used whenever the passages have units. Chosen on
+# ``python -m evaluation.calibrate_gate``'s dev half (128 seed on-topic questions against
+# 8 seed off-topic and 200 PIAF questions on the seed index): the same-language bar (the
+# cross-language one 0.025 lower, as above) that refuses the most off-topic questions while
+# letting at least 98.4 % of on-topic ones through, as the chunk cosine's bars did. Dev:
+# 99.2 % on-topic through, 65.4 % off-topic refused. Held out (test half, 336 questions):
+# 99.2 % / 66.8 %, where the chunk cosine and its bars gave 97.7 % / 61.1 % with chunks
+# embedded, and 98.4 % / 46.2 % once chunk vectors are their units' mean (smoother vectors,
+# closer to every question). Combining the signals (cosine, language, names, shared root,
+# best coverage) in a logistic regression did not help: without the language signal it
+# refuses 11 % of off-topic questions at this on-topic level, and with it what it learns
+# is the sets' language mix (English on-topic questions, French PIAF ones).
+E5_MIN_UNIT_SIMILARITY = {"same": 0.805, "cross": 0.780}
 COGNATE_PREFIX = 6  # letters two words of different languages must share to count
 
 
@@ -66,7 +72,7 @@ def _names_found(question: str, passages: list[Passage]) -> bool:
 def gate_signals(question: Question, passages: list[Passage], evidence: Evidence) -> list[float]:
     """What the gate can know: best cosine, same language, all names found, a shared root,
     the best sentence's share of the question's terms."""
-    best = max((getattr(p, "similarity", 1.0) for p in passages), default=0.0)
+    best, _bars = _closest(passages)
     same = bool(passages) and detect_language(passages[0].text[:600]) == question.language
     sentence = evidence.best()
     return [
@@ -88,17 +94,20 @@ def retrieval_found_something(
     if not e5:
         return True
     same = detect_language(passages[0].text[:600]) == question.language
-    bars = E5_MIN_SIMILARITY_UNIT_MEAN if _unit_mean(settings) else E5_MIN_SIMILARITY
-    threshold = bars["same" if same else "cross"]
-    best = max(getattr(p, "similarity", 1.0) for p in passages)
-    if best >= threshold or _names_found(question.text, passages):
+    best, bars = _closest(passages)
+    if best >= bars["same" if same else "cross"] or _names_found(question.text, passages):
         return True
     return not same and _shares_a_root(question.text, passages)
 
 
-def _unit_mean(settings: Settings) -> bool:
-    """Chunk vectors are their sentence units' mean (index/chunk_vectors.py)."""
-    return settings.sentence_vectors and settings.chunk_vectors == "units"
+def _closest(passages: list[Passage]) -> tuple[float, dict[str, float]]:
+    """The best cosine of the question to a passage's sentence unit and the bars for it;
+    without units (sentence vectors off), the best passage cosine and its bars."""
+    units = [u[2] for p in passages for u in getattr(p, "units", [])]
+    if units:
+        return max(units), E5_MIN_UNIT_SIMILARITY
+    best = max((getattr(p, "similarity", 1.0) for p in passages), default=0.0)
+    return best, E5_MIN_SIMILARITY
 
 
 def _shares_a_root(question: str, passages: list[Passage]) -> bool:
