@@ -199,3 +199,9 @@ class ScopedIndex:
 
     def status(self) -> dict:
         return self.index.status()
+
+    @property
+    def embed_model(self):
+        """The index's embedding model: it reads no documents (the translation check
+        compares an English sentence with its French source through it)."""
+        return self.index.embed_model

@@ -8,6 +8,7 @@ import pytest
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.translation import faithful
+from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
 ASKED = "When did the Mission Bassin Minier start its links with the European Union?"
@@ -51,6 +52,18 @@ def ask(seed_settings: Settings, index_service):
         return engine.ask(question, **kwargs), model
 
     return run
+
+
+def test_a_surface_bound_to_collections_also_answers_in_english(
+    seed_settings: Settings, index_service
+) -> None:
+    """The API and the widget read the index through a scope (``ScopedIndex``): the
+    translation check needs its embedding model too (a 500 under load before)."""
+    model = Translator(ENGLISH)
+    scoped = index_service.scoped(frozenset({DEFAULT_COLLECTION}))
+    result = AnswerEngine(seed_settings, scoped, model).ask(ASKED)
+    assert model.translated and result.answerable
+    assert result.answer == EXTRACTIVE_LEAD["en"] + ENGLISH
 
 
 def test_an_english_question_answered_by_a_french_quote_is_answered_in_english(ask) -> None:
