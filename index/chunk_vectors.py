@@ -35,7 +35,7 @@ class ChunkVectorsFromUnits(TransformComponent):
         direct = [n for n in nodes if is_sentence(n) or n.node_id not in units]
         self.embed_model(direct, **kwargs)
         for node in nodes:
-            parts = units.get(node.node_id) if not is_sentence(node) else None
+            parts = units.get(node.node_id)  # only a chunk's id keys units
             if not parts:
                 continue
             vectors = np.asarray([u.embedding for u in parts], dtype=np.float32)

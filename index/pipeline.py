@@ -71,9 +71,14 @@ CHUNKER_VERSION = 5  # 4: sentence units (ingest/sentences.py); 5: units for eve
 def pipeline_key(settings: Settings) -> str:
     """Code and settings that shape what is stored: a change re-indexes every document."""
     sentences = "/sentences" if settings.sentence_vectors else ""
-    if settings.sentence_vectors and settings.chunk_vectors == "units":
+    if _chunks_from_units(settings):
         sentences += "/unit-mean"
     return f"v{CHUNKER_VERSION}/{settings.chunk_size}/{settings.chunk_overlap}{sentences}"
+
+
+def _chunks_from_units(settings: Settings) -> bool:
+    """Chunk vectors are their sentence units' mean (``index/chunk_vectors.py``)."""
+    return settings.sentence_vectors and settings.chunk_vectors == "units"
 
 
 def load_docstore(path: Path) -> SimpleDocumentStore:
@@ -241,7 +246,7 @@ def build_pipeline(settings: Settings, embed_model, store, docstore) -> Ingestio
     chunker = FrenchChunker(chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap)
     steps = [chunker, SentenceNodes()] if settings.sentence_vectors else [chunker]
     embed = embed_model
-    if settings.sentence_vectors and settings.chunk_vectors == "units":
+    if _chunks_from_units(settings):
         embed = ChunkVectorsFromUnits(embed_model=embed_model)
     return IngestionPipeline(
         transformations=[*steps, CollectionTags(), embed],
