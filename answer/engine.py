@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from answer import decision, fallback, translation
 from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
-from answer.condense import condense
+from answer.condense import condense, is_follow_up, last_user_question
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import Evidence, gather, window
 from answer.generators import Generator, make_generator
@@ -35,6 +35,7 @@ from answer.types import (
     Citation,
     Language,
     Message,
+    ModelTurn,
     SourcesEvent,
     StreamEvent,
     TokenEvent,
@@ -89,22 +90,32 @@ class AnswerEngine:
         raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
     def stream(
-        self, question: str, history: list[Message] | None = None, *, quick: bool = False
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        *,
+        quick: bool = False,
+        turn: ModelTurn | None = None,
     ) -> Iterator[StreamEvent]:
         """SourcesEvent, then TokenEvent*, then one AnswerEvent with the checked result.
 
         ``quick`` answers without the language model (same retrieval, checker and
         citations; ``generator: "extractive"``): what a busy server gives instead of a wait.
+        ``turn``: the model is used only once this turn is granted, asked for when the
+        model is first needed (QueuedEvents while in line); a question answered or refused
+        without the model never waits. Refused: answered as ``quick``.
         Raises ``EmptyQuestion`` / ``QuestionTooLong`` before yielding anything.
         """
         question = self.validate(question)
         history = _as_messages(history or [])[-self.settings.max_history_messages :]
-        return self._answering(question, history, quick)
+        return self._answering(question, history, quick, turn)
 
-    def _answering(self, text: str, history: list[Message], quick: bool) -> Iterator[StreamEvent]:
+    def _answering(
+        self, text: str, history: list[Message], quick: bool, turn: ModelTurn | None
+    ) -> Iterator[StreamEvent]:
         """``_run`` while an ingest of this process pauses its embedding (index/priority.py)."""
         with answering():
-            yield from self._run(text, history, quick)
+            yield from self._run(text, history, quick, turn)
 
     def validate(self, question: str) -> str:
         """The question stripped of surrounding blanks, or a ``QuestionError``."""
@@ -117,16 +128,31 @@ class AnswerEngine:
 
     # -- the pipeline -------------------------------------------------------------------
 
-    def _run(self, text: str, history: list[Message], quick: bool) -> Iterator[StreamEvent]:
+    def _run(
+        self, text: str, history: list[Message], quick: bool, turn: ModelTurn | None
+    ) -> Iterator[StreamEvent]:
         t0 = time.perf_counter()
         asked = analyse(text)
         language = asked.language
         timings: dict[str, float] = {}
         generator = None if quick else self.generator
         name = generator.name if generator is not None else fallback.NAME
+        pending = turn if generator is not None else None  # the model's turn, not asked yet
 
         def ms() -> float:
             return round((time.perf_counter() - t0) * 1000, 1)
+
+        def model() -> Generator_[StreamEvent, None, Generator | None]:
+            """The generator once this question holds the model's turn (asked for at the
+            first call); None when the model is too busy: the rest is answered without."""
+            nonlocal pending, generator, name
+            if pending is not None:
+                waiting, pending = pending, None
+                granted = yield from waiting.wait()
+                timings["turn"] = ms()
+                if not granted:
+                    generator, name = None, fallback.NAME
+            return generator
 
         def refusal(reply: str, query: str) -> Iterator[StreamEvent]:
             timings.setdefault("retrieval", ms())
@@ -135,15 +161,15 @@ class AnswerEngine:
             yield TokenEvent(reply)
             timings["total"] = ms()
             yield AnswerEvent(
-                AnswerResult(
-                    text, reply, False, language, [], dict(timings), name, query
-                )
+                AnswerResult(text, reply, False, language, [], dict(timings), name, query)
             )
 
         if is_injection(text):
             yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
+        if generator is not None and is_follow_up(text) and last_user_question(history):
+            yield from model()  # the model rewrites the follow-up
         condensed = condense(text, history, generator, language)
         if condensed.by_model:
             timings["condense"] = ms()
@@ -156,6 +182,8 @@ class AnswerEngine:
             # names, nor the model's rewording ("Quel était le coordinateur … ?" reads as
             # no kind at all, and loses the check of who holds the position).
             question = replace(question, asked=asked.asked)
+        if language == "en" and generator is not None and question.text not in self._translations:
+            yield from model()  # the model writes the French rewrite
         if language == "en" and generator is not None:
             question = question.with_french(self._french(question.text, generator))
             timings["translate"] = ms()
@@ -185,6 +213,8 @@ class AnswerEngine:
         unanswered = (
             decision.model() is not None and not picked and not decision.worth_asking(confidence)
         )
+        if generator is not None and not unanswered:
+            yield from model()  # the model writes the answer
         yield SourcesEvent(citations)
 
         used = name
@@ -228,7 +258,7 @@ class AnswerEngine:
             switch = ("\n\n" if generator is not None else "") + quoted.answer
         else:
             switch = None  # the model's checked answer, already streamed
-        if self._translates(generator, question, result):
+        if self._translates(generator, question, result) and (yield from model()) is not None:
             # an English question answered in French (a quote, or the model copying the
             # passages), or refused with the nearest French passage: the quote put into
             # English, checked against it

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import get_close_matches
 from functools import cached_property
 from typing import Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from answer.facts import items, word_stems
 from ingest.text import Language, content_terms, detect_language, fold, stems
@@ -38,7 +40,14 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
             r"enveloppe|grant)\b"
         ),
     ),
-    ("count", re.compile(r"\b(?:combien|how many|nombre d[e']|number of)\b")),
+    (
+        "count",
+        re.compile(
+            r"\b(?:combien|how many|nombre d[e']|number of|"
+            r"how (?:big|large|tall|high|far|wide|deep|heavy)|"
+            r"quel(?:le)? (?:superficie|surface|taille|hauteur|longueur|distance|altitude))\b"
+        ),
+    ),
     (
         "date",
         re.compile(
@@ -50,7 +59,7 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (
         "place",
         re.compile(
-            r"(?:^|\b)(?:ou|where|dans quel(?:le)? (?:ville|pays|region|lieu|endroit)|"
+            r"\b(?:where|dans quel(?:le)? (?:ville|pays|region|lieu|endroit)|"
             r"(?:quel(?:le)?|which|what) (?:ville|pays|region|lieu|city|country|region|place)|"
             r"in which (?:city|country|region|town))\b"
         ),
@@ -88,6 +97,21 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
         ),
     ),
 ]
+# "Où" asks for a place; folded, it is "ou" ("or"), and after a noun it is a relative
+# pronoun ("la région où la MBM joue un rôle", "au moment où"): only an interrogative one
+# is read as "where": first in the question (or after "d'", "par", "jusqu'", "et"…),
+# last ("c'est où ?"), or before "se trouve", "est", "a lieu"… An unaccented "ou" (a
+# user's typo) only first.
+_WHERE = re.compile(
+    r"^\W*(?:(?:et|mais|alors|donc|d'|d’|par|jusqu'|jusqu’)\s*)?o[uù]\b"
+    r"|\b(?:d'|d’|par |jusqu'|jusqu’)où\b|\boù\s*\??\s*$"
+    r"|\boù\s+(?:se (?:trouve|trouvent|situe|situent)|est|sont|était|étaient|a eu lieu|"
+    r"ont eu lieu|a lieu|ont lieu|habite|vit|vivent)\b",
+    re.IGNORECASE,
+)
+# "qu'est-ce qui a permis …", "ce qui …": "qui" there is a thing, not a person.
+_WHAT_WHICH = re.compile(r"\b(?:qu'est[- ]ce |ce )qui\b")
+
 # "Qui est Christian Chocquet ?" / "Who is X?" asks for a description, not for a name:
 # the name is already given.
 _WHO_IS = re.compile(r"^\s*(?:qui|who)\s+(?:est|etait|était|is|was)\s+(\S)", re.IGNORECASE)
@@ -313,12 +337,19 @@ TYPO_MIN_LETTERS = 6
 
 def _keyword_typos_fixed(folded: str) -> str:
     """Question words one typo away from a pattern keyword ("budjet", "telephonne") are
-    read as that keyword."""
+    read as that keyword: one edit (a letter added, dropped, changed or two swapped), the
+    first letter kept. A looser likeness (difflib's ratio 0.8, used before) read real words
+    as keywords: "bataille" as "taille", "propose" as "purpose", "commence" as "comment",
+    "religion" as "region" (seen on the PIAF questions). "quelle" is one letter from the
+    list pattern's "quelles" and stays itself."""
     out = []
     for word in folded.split(" "):
-        if len(word) >= TYPO_MIN_LETTERS and word not in _KEYWORDS:
-            close = get_close_matches(word, _KEYWORDS, n=1, cutoff=0.8)
-            word = close[0] if close else word
+        if len(word) >= TYPO_MIN_LETTERS and word not in _KEYWORDS and word != "quelle":
+            close = process.extractOne(
+                word, _KEYWORDS, scorer=DamerauLevenshtein.distance, score_cutoff=1
+            )
+            if close and close[0][0] == word[0]:
+                word = close[0]
         out.append(word)
     return " ".join(out)
 
@@ -340,7 +371,8 @@ def asks_its_own(text: str) -> bool:
 
 def asked_kind(text: str) -> Asked:
     """What ``text`` asks for, from French and English question patterns."""
-    folded = _keyword_typos_fixed(fold(text))
+    folded = _keyword_typos_fixed(fold(_WHERE.sub(" where ", text)))
+    folded = _WHAT_WHICH.sub("quoi", folded)
     who_is = _WHO_IS.match(text)
     if who_is:  # "Qui est Christian Chocquet ?" asks for a description; "qui est le …" a name
         return "definition" if who_is.group(1).isupper() else "who"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from index.types import Passage
 
@@ -81,4 +82,22 @@ class AnswerEvent:
     type: Literal["answer"] = "answer"
 
 
-StreamEvent = SourcesEvent | TokenEvent | AnswerEvent
+@dataclass
+class QueuedEvent:
+    """The question waits for the model: ``position`` 1 is next; ``expected_s`` to wait."""
+
+    position: int
+    expected_s: float
+    type: Literal["queued"] = "queued"
+
+
+StreamEvent = SourcesEvent | TokenEvent | AnswerEvent | QueuedEvent
+
+
+class ModelTurn(Protocol):
+    """A turn at the language model, which the engine asks for only when it is about to
+    use the model (``server/scheduler.py`` gives them): ``wait`` yields ``QueuedEvent``s
+    while the question is in line and returns False when the model is too busy (the
+    engine then answers without it)."""
+
+    def wait(self) -> Generator[QueuedEvent, None, bool]: ...

@@ -338,6 +338,12 @@ def phase(url: str, env: dict, args: argparse.Namespace, generator: str, ingest:
     for helper in helpers:
         helper.join(120)
     result = summary(run, args, generator, ingest, time.monotonic() - start)
+    # the scheduler's own counts: turns given to the model, quick answers (model busy),
+    # questions answered without needing the model
+    try:
+        result["scheduler"] = httpx.get(f"{url}/api/health", timeout=10).json().get("queue")
+    except (httpx.HTTPError, ValueError):
+        result["scheduler"] = None
     # 2 shared cores: the other work on the machine during the run, next to its numbers
     result["load_average_start"] = [round(x, 2) for x in load_start]
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

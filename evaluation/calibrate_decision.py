@@ -244,11 +244,11 @@ def fit() -> dict:
     lr = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(xs), np.array(ys))
     weights, bias = lr.coef_[0], float(lr.intercept_[0])
     grid = [(t / 100, r) for t in range(2, 96) for r in RATIOS]
-    utility = {tr: utility(_outcomes(dev, weights, bias, *tr)) for tr in grid}
-    top = max(utility.values())
+    scores = {tr: utility(_outcomes(dev, weights, bias, *tr)) for tr in grid}
+    top = max(scores.values())
     # the objective is flat near its top: of the points within FLAT of it, the one that
     # answers most (lowest threshold), quoting most (lowest ratio)
-    best, ratio = min(tr for tr, u in utility.items() if u >= top - FLAT)
+    best, ratio = min(tr for tr, u in scores.items() if u >= top - FLAT)
     dev_out = _outcomes(dev, weights, bias, best, ratio)
     test_out = _outcomes(test, weights, bias, best, ratio)
     result = {

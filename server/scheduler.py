@@ -1,8 +1,11 @@
 """One queue for all language-model work: fair turns, measured waits, quick answers when busy.
 
 Every door asks through ``Scheduler.stream`` / ``Scheduler.ask`` (``/api/ask``,
-``/api/chat``, the Gradio chat). A question needing the model waits for one of ``slots``
-turns; conversations take turns round-robin, so one client cannot starve the others. The
+``/api/chat``, the Gradio chat). The engine asks for a turn only when it is about to use
+the model (a follow-up to rewrite, an English question to put into French, an answer to
+write): a question refused or quoted without the model is answered at once, and the
+measured service time is the model's work. A question needing the model waits for one of
+``slots`` turns; conversations take turns round-robin, so one client cannot starve the others. The
 expected wait is the queue ahead times the measured service time (the mean of the last
 answers that held a turn). A question whose expected wait exceeds ``budget_s``, or whose
 client already has ``MAX_QUEUED_PER_CLIENT`` questions waiting, is answered at once
@@ -17,9 +20,16 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from answer.types import AnswerEvent, AnswerResult, Message, StreamEvent
+from answer.types import (
+    AnswerEvent,
+    AnswerResult,
+    Message,
+    ModelTurn,
+    QueuedEvent,
+    StreamEvent,
+)
 from evaluation.metrics import percentile
 from settings import Settings
 
@@ -50,17 +60,13 @@ class Answerer(Protocol):
     def validate(self, question: str) -> str: ...
 
     def stream(
-        self, question: str, history: list[Message] | None = None, *, quick: bool = False
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        *,
+        quick: bool = False,
+        turn: ModelTurn | None = None,
     ) -> Iterator[StreamEvent]: ...
-
-
-@dataclass
-class QueuedEvent:
-    """The question waits for the model: ``position`` 1 is next; ``expected_s`` to wait."""
-
-    position: int
-    expected_s: float
-    type: Literal["queued"] = "queued"
 
 
 @dataclass
@@ -168,29 +174,20 @@ class Scheduler:
     def _scheduled(
         self, engine: Answerer, question: str, history: list[Message] | None, client: str
     ) -> Iterator[StreamEvent | QueuedEvent]:
-        ticket = self._enter(client)
-        if ticket is None:
-            yield from self._quick(engine, question, history)
-            return
+        """The engine's events; the model's turn is taken only when the engine needs the
+        model (a question refused or quoted without it never waits, nor holds a turn)."""
+        turn = _Turn(self, client)
         try:
-            while not ticket.granted.is_set():
-                position, expected = self._place(ticket)
-                # waited too long, or will: the answer ahead runs longer than estimated at
-                # admission; answering quickly now beats answering quickly later
-                waited = self._clock() - ticket.arrived
-                if position and waited + expected >= MAX_WAIT_BUDGETS * self.budget_s:
-                    if self._withdraw(ticket):
-                        yield from self._quick(engine, question, history)
-                        return
-                    continue  # granted meanwhile
-                if position:
-                    yield QueuedEvent(position, round(expected, 1))
-                ticket.granted.wait(self.tick_s)
-            with self._lock:
-                self.counts["model"] += 1
-            yield from engine.stream(question, history)
+            for event in engine.stream(question, history, turn=turn):
+                if isinstance(event, AnswerEvent) and turn.quick:
+                    result, note = with_note(event.result)
+                    event = QuickAnswerEvent(result, notice=note)
+                elif isinstance(event, AnswerEvent) and not turn.asked:
+                    with self._lock:
+                        self.counts["direct"] += 1
+                yield event
         finally:
-            self._leave(ticket)
+            turn.release()
 
     def _enter(self, client: str) -> _Ticket | None:
         """A place in line, or None when the question should be answered quickly."""
@@ -298,14 +295,47 @@ class Scheduler:
                 return 0, 0.0
             return order.index(ticket) + 1, self._wait_before(ticket)
 
-    # -- quick answers ----------------------------------------------------------------
 
-    def _quick(
-        self, engine: Answerer, question: str, history: list[Message] | None
-    ) -> Iterator[StreamEvent]:
-        for event in engine.stream(question, history, quick=True):
-            if isinstance(event, AnswerEvent):
-                result, note = with_note(event.result)
-                yield QuickAnswerEvent(result, notice=note)
-            else:
-                yield event
+class _Turn:
+    """One question's turn at the model (``answer.types.ModelTurn``), asked for by the
+    engine when it first needs the model."""
+
+    def __init__(self, scheduler: Scheduler, client: str) -> None:
+        self.scheduler = scheduler
+        self.client = client
+        self.ticket: _Ticket | None = None
+        self.asked = False  # the engine needed the model
+        self.quick = False  # ... and it was too busy: answered without it
+
+    def wait(self) -> Iterator[QueuedEvent]:
+        """Yields the place in line until the turn is granted (returns True), or returns
+        False when the expected wait passes the budget (at once, or while waiting)."""
+        self.asked = True
+        sched = self.scheduler
+        ticket = sched._enter(self.client)
+        if ticket is None:
+            self.quick = True
+            return False
+        self.ticket = ticket
+        while not ticket.granted.is_set():
+            position, expected = sched._place(ticket)
+            # waited too long, or will: the answer ahead runs longer than estimated at
+            # admission; answering quickly now beats answering quickly later
+            waited = sched._clock() - ticket.arrived
+            if position and waited + expected >= MAX_WAIT_BUDGETS * sched.budget_s:
+                if sched._withdraw(ticket):
+                    self.ticket, self.quick = None, True
+                    return False
+                continue  # granted meanwhile
+            if position:
+                yield QueuedEvent(position, round(expected, 1))
+            ticket.granted.wait(sched.tick_s)
+        with sched._lock:
+            sched.counts["model"] += 1
+        return True
+
+    def release(self) -> None:
+        """The question is done (or its client went away): free the turn or the place."""
+        if self.ticket is not None:
+            self.scheduler._leave(self.ticket)
+            self.ticket = None

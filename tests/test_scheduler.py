@@ -127,6 +127,31 @@ def test_over_budget_gets_a_quick_checked_answer_with_the_note(index_service) ->
     assert scheduler.health()["answers"] == {"model": 1, "quick": 2, "direct": 0}
 
 
+def test_a_question_answered_without_the_model_does_not_wait_for_its_turn(index_service) -> None:
+    # the model is busy with a's answer for as long as the test likes, and the budget would
+    # let anyone wait for it; an off-topic question needs no model: it is refused at once,
+    # without the busy note, and takes no turn
+    gate = threading.Event()
+    model = ScriptedModel(gate=gate)
+    engine = engine_with(index_service, model)
+    scheduler = Scheduler(budget_s=600.0, initial_service_s=30.0, clock=frozen)
+    busy, _ = asking(scheduler, engine, QUESTIONS[0], "session:a")
+    wait_until(lambda: model.asked)
+
+    off_topic, out = asking(
+        scheduler, engine, "Quelle est la recette de la tarte aux pommes ?", "session:b"
+    )
+    off_topic.join(20)
+    assert not off_topic.is_alive(), "the off-topic question waited for the model's turn"
+    assert not isinstance(out[0], QuickAnswerEvent)
+    assert not out[0].result.answerable and not out[0].result.citations
+    assert scheduler.health()["waiting"] == 0
+    gate.set()
+    busy.join(30)
+    assert model.asked == [QUESTIONS[0]]
+    assert scheduler.health()["answers"] == {"model": 1, "quick": 0, "direct": 1}
+
+
 def test_clients_take_turns_and_waiting_streams_hear_their_place(index_service) -> None:
     gate = threading.Event()
     model = ScriptedModel(gate=gate)

@@ -1,0 +1,40 @@
+"""What a question asks for (answer/question.py): the kind decides which value an answer
+must hold, so a misread kind refuses right answers ("the documents do not give this place")."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer.question import analyse
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # "où" asks for a place; "ou" (or) and a relative "où" do not
+        ("Où se trouve le Parc naturel régional Scarpe-Escaut ?", "place"),
+        ("ou se trouve le parc", "place"),  # the accent forgotten, first word
+        ("Le siège, c'est où ?", "place"),
+        ("D'où viennent les partenaires du projet ?", "place"),
+        ("Le programme a-t-il été lancé côté français ou côté brésilien ?", "other"),
+        ("Cite un programme de la Région où la MBM joue un rôle clé", "other"),
+        # "qu'est-ce qui" asks for a thing, not for a person
+        ("Qu'est-ce qui a permis la reconversion des terrils ?", "other"),
+        ("Qu’est-ce qui est sorti du forum ?", "other"),
+        ("Qui a signé l'accord ?", "who"),
+        # one typo from a keyword is that keyword; a real word two edits away is not
+        ("quel est le budjet de RESCUE", "amount"),
+        ("telephonne de la directrice", "phone"),
+        ("Quelle bataille a eu lieu sur le front ?", "other"),
+        ("Qui propose des animations aux visiteurs ?", "who"),
+        ("Quand commence le programme ?", "date"),
+        # "quelle" stays singular: not a list
+        ("Quelle approche le programme a-t-il suivie ?", "other"),
+        ("Quelles régions françaises appuient le programme ?", "place"),
+        # a size is a count
+        ("How big is the natural area managed by the park?", "count"),
+        ("Quelle superficie couvre le parc ?", "count"),
+    ],
+)
+def test_the_kind_asked_for(question: str, kind: str) -> None:
+    assert analyse(question).asked == kind
