@@ -233,18 +233,23 @@ class AnswerEngine:
             except GeneratorUnavailable as err:
                 log.warning("%s generator failed (%s); quoting the passages", used, err)
         timings.setdefault("first_token", ms())
-        if (
-            result is None
-            or not result.answerable
-            or not answers_asked(question, result.answer, evidence, citations)
-            or not decision.agrees(ranked, [c.n for c in result.citations])
-        ):
-            # No model, a failed model, a refusal, claims the checker removed, an answer
-            # without the asked value (a true count of something else, a name that is not
-            # the one asked for), or one drawn from passages the decision ranks low: quote
-            # the passages that answer, or say what is not given.
+        # No model, a failed model, a refusal, claims the checker removed, an answer without
+        # the asked value (a true count of something else, a name that is not the one asked
+        # for), or one drawn from passages the decision ranks low: quote the passages that
+        # answer, or say what is not given.
+        if result is None:
+            unused = "no model answer"
+        elif not result.answerable:
+            unused = "refused, or nothing supported"
+        elif not answers_asked(question, result.answer, evidence, citations):
+            unused = "not the asked value"
+        elif not decision.agrees(ranked, [c.n for c in result.citations]):
+            unused = "cites no passage the decision ranks high"
+        else:
+            unused = None
+        if unused is not None:
             if result is not None:
-                log.info("model answer refused or not answering; quoting the passages")
+                log.info("model answer not used (%s); quoting the passages", unused)
             reply = fallback.answer(evidence, question, ranked, picked)
             quoted = self._checked(reply.text, question, citations)
             refused = result is not None and not result.answerable
