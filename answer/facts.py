@@ -71,6 +71,16 @@ MONTHS = (
     "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|"
     "january|february|march|april|may|june|july|august|september|october|november|december"
 )
+# The same month in both languages: an English answer over French passages writes "April"
+# where the passage writes « avril ».
+_MONTH_NAMES = dict(zip(MONTHS.split("|")[:12], MONTHS.split("|")[12:], strict=True))
+_SAME_MONTH = {m: f"{m}|{e}" for m, e in _MONTH_NAMES.items()} | {
+    e: f"{m}|{e}" for m, e in _MONTH_NAMES.items()
+}
+# A month with the number written next to it: "23 avril", "juin 2002", "April 23" ("12 juin
+# 2002" gives both "juin 12" and "juin 2002").
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)? ({MONTHS})\b")
+_MONTH_NUMBER = re.compile(rf"\b({MONTHS}) (\d{{4}}|\d{{1,2}}(?!\d))")
 MAGNITUDES = r"millions?|milliards?|billions?|thousands?|mille|k€|m€|md€|mds"
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -162,7 +172,8 @@ class Facts:
 
 
 def sentence_facts(sentence: str) -> Facts:
-    """Numbers, URLs/domains, proper names, dated months and magnitudes of one sentence."""
+    """Numbers, URLs/domains, proper names, dated months (a month with the day or year
+    written next to it, "juin 2002") and magnitudes of one sentence."""
     raw = MARKER.sub(" ", sentence)
     urls = [u.rstrip(".").lower() for u in URL_RE.findall(raw) if re.search(r"[a-z]", u, re.I)]
     no_urls = URL_RE.sub(" ", raw)
@@ -177,13 +188,16 @@ def sentence_facts(sentence: str) -> Facts:
         before = no_urls[: m.start()].rstrip()
         at_start = i == 0 or before.endswith((".", "!", "?", ":", "«", '"', "“", "*", "-", "•"))
         acronym = len(w) >= 2 and w.isupper()
+        if re.fullmatch(MONTHS, fold(w)):
+            continue  # "April", "Juin": part of a date, checked as one
         if acronym or (w[0].isupper() and not at_start and fold(w) not in _STOPWORDS):
             names.append(fold(w))
     return Facts(
         numbers=NUMBER_RE.findall(folded),
         urls=urls,
         names=names,
-        months=re.findall(rf"(?<=\d )(?:{MONTHS})\b|\b(?:{MONTHS})(?= \d{{4}})", folded),
+        months=[f"{m.group(2)} {m.group(1)}" for m in _DAY_MONTH.finditer(folded)]
+        + [f"{m.group(1)} {m.group(2)}" for m in _MONTH_NUMBER.finditer(folded)],
         magnitudes=re.findall(rf"\d+(?:[.,]\d+)? (?:{MAGNITUDES})", folded),
         quantities=quantities(folded, after=3),
         quotes=[fold(q) for q in _QUOTED.findall(raw) if len(q.split()) >= QUOTE_MIN_WORDS],
@@ -213,7 +227,8 @@ def quantities(folded: str, after: int) -> list[tuple[str, list[str]]]:
         if _YEAR.fullmatch(m.group()):
             continue
         nouns = counted_nouns(PLAIN_WORD_RE.findall(folded[m.end() : m.end() + 60])[:after])
-        if nouns and not re.match(rf"(?:{MAGNITUDES})$", nouns[0]):
+        # a day ("23 avril") is a date, checked as one (``_date_found``)
+        if nouns and not re.match(rf"(?:{MAGNITUDES}|{MONTHS})$", nouns[0]):
             out.append((m.group(), nouns))
     return out
 
@@ -260,7 +275,7 @@ def missing_facts(facts: Facts, ev: PassageFacts, language: Language = "fr") -> 
         if core not in ev.text:
             missing.append(url)
     missing += [n for n in facts.names if not _name_found(n, ev, language)]
-    missing += [m for m in facts.months if m not in ev.text]
+    missing += [d for d in facts.months if not _date_found(d, ev.text)]
     missing += [
         f"{number} {' '.join(nouns)}"
         for number, nouns in facts.quantities
@@ -273,6 +288,19 @@ def missing_facts(facts: Facts, ev: PassageFacts, language: Language = "fr") -> 
         if not re.search(pattern, ev.text.replace(",", ".")):
             missing.append(amount)
     return missing
+
+
+def _date_found(dated: str, text: str) -> bool:
+    """A month with its number ("juin 2002", "avril 23") is written together in ``text``,
+    in either language: « juin 2000 » and « (2002-2005) » do not make "juin 2002" (the small
+    model joins a month and a year from two facts), and "23 April" is « 23 avril »."""
+    month, number = dated.split(" ")
+    names = _SAME_MONTH[month]
+    if len(number) == 4:  # a year: "juin 2002", also after a day ("12 juin 2002")
+        pattern = rf"\b(?:{names}) {number}\b"
+    else:  # a day: "23 avril", "April 23"
+        pattern = rf"(?<!\d){number}(?:er|st|nd|rd|th)? (?:{names})\b|\b(?:{names}) {number}(?!\d)"
+    return re.search(pattern, text) is not None
 
 
 def overlap(sentence: str, ev: PassageFacts) -> float:

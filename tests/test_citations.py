@@ -157,6 +157,32 @@ def test_english_answer_over_french_passages(passages: list[Citation]) -> None:
     assert len(result.removed) == 1
 
 
+def test_a_month_is_checked_with_its_day_or_year_in_either_language(
+    passages: list[Citation],
+) -> None:
+    # passage 1 writes « juin 2000 » and « RESCUE (2002-2005) »: "juin 2002" joins a month
+    # and a year taken from two facts (what the small model wrote for "c'était quand
+    # RESCUE"); the agreement « le 23 avril 2009 » may be given in English
+    accord = _passage(5, MBM, "La Région Nord - Pas-de-Calais a poursuivi", "Belo Horizonte.")
+    cited = [*passages, accord]
+    joined = check_answer("Le programme RESCUE a été lancé en juin 2002 [1].", cited, "fr")
+    assert not joined.answerable
+    kept = check_answer("La Mission a été mise en place en juin 2000 [1].", cited, "fr")
+    assert kept.answerable and kept.cited == [1]
+    english = (
+        "The cooperation agreement with Minas Gerais was signed on 23 April 2009 [5]. "
+        "A forum followed in October 2009 in Belo Horizonte [5]."
+    )
+    result = check_answer(english, cited, "en")
+    assert result.removed == [] and result.cited == [5]
+    wrong_day = check_answer(
+        "The cooperation agreement with Minas Gerais was signed on 24 April 2009 [5].",
+        cited,
+        "en",
+    )
+    assert not wrong_day.answerable
+
+
 def test_proper_name_absent_from_passage_is_removed(passages: list[Citation]) -> None:
     answer = "La Mission Bassin Minier a participé au programme RESCUE avec la Catalogne [1]."
     assert not check_answer(answer, passages, "fr").answerable
