@@ -11,6 +11,7 @@ from answer.citations import (
     supporting_span,
     without_not_given,
 )
+from answer.question import analyse
 from answer.types import Citation
 from settings import ROOT
 
@@ -181,6 +182,20 @@ def test_a_month_is_checked_with_its_day_or_year_in_either_language(
         "en",
     )
     assert not wrong_day.answerable
+
+
+def test_a_masked_e_mail_address_is_the_address_it_stands_for(passages: list[Citation]) -> None:
+    # passage 4 writes « cbertram(at)missionbassinminier(dot)org », as sites do against spam
+    plain = check_answer(
+        "On peut écrire à Catherine Bertram : cbertram@missionbassinminier.org [4].", passages, "fr"
+    )
+    assert plain.answerable and plain.cited == [4]
+    other = check_answer(
+        "On peut écrire à Catherine Bertram : cbertram@bassinminier.fr [4].", passages, "fr"
+    )
+    assert not other.answerable
+    question = analyse("quel est le mail de la directrice ?")
+    assert question.new_values(passages[3].text) == {"cbertram@missionbassinminier.org"}
 
 
 def test_proper_name_absent_from_passage_is_removed(passages: list[Citation]) -> None:
