@@ -5,10 +5,10 @@ Every door asks through ``Scheduler.stream`` / ``Scheduler.ask`` (``/api/ask``,
 the model (a follow-up to rewrite, an English question to put into French, an answer to
 write): a question refused or quoted without the model is answered at once, and the
 measured service time is the model's work. A question needing the model waits for one of
-``slots`` turns; conversations take turns round-robin, so one client cannot starve the others. The
-expected wait is the queue ahead times the measured service time (the mean of the last
-answers that held a turn). A question whose expected wait exceeds ``budget_s``, or whose
-client already has ``MAX_QUEUED_PER_CLIENT`` questions waiting, is answered at once
+``slots`` turns; conversations take turns round-robin, so one client cannot starve the
+others. The expected wait is the queue ahead times the measured service time (the mean of
+the last answers that held a turn). A question whose expected wait exceeds ``budget_s``, or
+whose client already has ``MAX_QUEUED_PER_CLIENT`` questions waiting, is answered at once
 without the model (``quick``: same retrieval, checker and citations) with a visible note.
 Nothing is refused: every question gets an answer.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -307,7 +307,7 @@ class _Turn:
         self.asked = False  # the engine needed the model
         self.quick = False  # ... and it was too busy: answered without it
 
-    def wait(self) -> Iterator[QueuedEvent]:
+    def wait(self) -> Generator[QueuedEvent, None, bool]:
         """Yields the place in line until the turn is granted (returns True), or returns
         False when the expected wait passes the budget (at once, or while waiting)."""
         self.asked = True

@@ -103,13 +103,21 @@ def assert_checked(result: AnswerResult) -> None:
         assert not result.citations
 
 
-def test_over_budget_gets_a_quick_checked_answer_with_the_note(index_service) -> None:
+def model_busy_with_a(index_service, scheduler: Scheduler):
+    """The scripted model answering client a's question until ``gate`` is set:
+    (model, engine, gate, thread of a's question)."""
     gate = threading.Event()
     model = ScriptedModel(gate=gate)
     engine = engine_with(index_service, model)
-    scheduler = Scheduler(budget_s=2.0, initial_service_s=6.0, clock=frozen)
     busy, _ = asking(scheduler, engine, QUESTIONS[0], "session:a")
-    wait_until(lambda: model.asked)  # the model is answering a's question: ~6 s left
+    wait_until(lambda: model.asked)
+    return model, engine, gate, busy
+
+
+def test_over_budget_gets_a_quick_checked_answer_with_the_note(index_service) -> None:
+    scheduler = Scheduler(budget_s=2.0, initial_service_s=6.0, clock=frozen)
+    # the model is answering a's question: ~6 s left
+    model, engine, gate, busy = model_busy_with_a(index_service, scheduler)
 
     started = time.monotonic()
     fr = scheduler.ask(engine, QUESTIONS[1], [], client="session:b")
@@ -131,12 +139,8 @@ def test_a_question_answered_without_the_model_does_not_wait_for_its_turn(index_
     # the model is busy with a's answer for as long as the test likes, and the budget would
     # let anyone wait for it; an off-topic question needs no model: it is refused at once,
     # without the busy note, and takes no turn
-    gate = threading.Event()
-    model = ScriptedModel(gate=gate)
-    engine = engine_with(index_service, model)
     scheduler = Scheduler(budget_s=600.0, initial_service_s=30.0, clock=frozen)
-    busy, _ = asking(scheduler, engine, QUESTIONS[0], "session:a")
-    wait_until(lambda: model.asked)
+    model, engine, gate, busy = model_busy_with_a(index_service, scheduler)
 
     off_topic, out = asking(
         scheduler, engine, "Quelle est la recette de la tarte aux pommes ?", "session:b"
