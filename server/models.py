@@ -103,7 +103,8 @@ class HealthModel(BaseModel):
         default=None,
         description="The language model's queue (server/scheduler.py): waiting, running, "
         "slots, budget_s, expected_wait_s, service_s_avg/_p50/_p95 of recent answers, "
-        "services_measured, answers (model / quick / direct counts).",
+        "services_measured, answers: model (turns given to the model), quick (answered "
+        "without it, the model being busy), direct (answered without needing the model).",
     )
 
 
