@@ -88,6 +88,12 @@ def topic_question(history: list[Message]) -> str | None:
     return next((q for q in reversed(asked) if not is_follow_up(q)), asked[0] if asked else None)
 
 
+def leans_on_history(question: str, history: list[Message]) -> bool:
+    """``question`` is a follow-up of an earlier user question: ``condense`` rewrites it
+    (with the model, when there is one)."""
+    return last_user_question(history) is not None and is_follow_up(question)
+
+
 def condense(
     question: str, history: list[Message], generator: Generator | None, language: Language = "fr"
 ) -> Condensed:
@@ -97,10 +103,9 @@ def condense(
     answers nonsense) the conversation's topic question (``topic_question``) is prepended,
     which is what retrieval needs: its key terms.
     """
-    previous = last_user_question(history)
-    if previous is None or not is_follow_up(question):
+    if not leans_on_history(question, history):
         return Condensed(question, rewritten=False)
-    topic = topic_question(history) or previous
+    topic = topic_question(history) or last_user_question(history)
     if generator is not None:
         try:
             messages = condense_messages(question, history, language)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from answer import decision, fallback, translation
 from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
-from answer.condense import condense, is_follow_up, last_user_question
+from answer.condense import condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import Evidence, gather, window
 from answer.generators import Generator, make_generator
@@ -168,7 +168,7 @@ class AnswerEngine:
             yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
-        if generator is not None and is_follow_up(text) and last_user_question(history):
+        if generator is not None and leans_on_history(text, history):
             yield from model()  # the model rewrites the follow-up
         condensed = condense(text, history, generator, language)
         if condensed.by_model:

@@ -73,10 +73,8 @@ MONTHS = (
 )
 # The same month in both languages: an English answer over French passages writes "April"
 # where the passage writes « avril ».
-_MONTH_NAMES = dict(zip(MONTHS.split("|")[:12], MONTHS.split("|")[12:], strict=True))
-_SAME_MONTH = {m: f"{m}|{e}" for m, e in _MONTH_NAMES.items()} | {
-    e: f"{m}|{e}" for m, e in _MONTH_NAMES.items()
-}
+_MONTH_PAIRS = zip(MONTHS.split("|")[:12], MONTHS.split("|")[12:], strict=True)
+_SAME_MONTH = {name: f"{fr}|{en}" for fr, en in _MONTH_PAIRS for name in (fr, en)}
 # A month with the number written next to it: "23 avril", "juin 2002", "April 23" ("12 juin
 # 2002" gives both "juin 12" and "juin 2002").
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)? ({MONTHS})\b")
@@ -188,7 +186,7 @@ def sentence_facts(sentence: str) -> Facts:
         before = no_urls[: m.start()].rstrip()
         at_start = i == 0 or before.endswith((".", "!", "?", ":", "«", '"', "“", "*", "-", "•"))
         acronym = len(w) >= 2 and w.isupper()
-        if re.fullmatch(MONTHS, fold(w)):
+        if fold(w) in _SAME_MONTH:
             continue  # "April", "Juin": part of a date, checked as one
         if acronym or (w[0].isupper() and not at_start and fold(w) not in _STOPWORDS):
             names.append(fold(w))

@@ -215,9 +215,7 @@ _ASKED_WORDS = {
 }
 
 # The words of the patterns (5 letters or more): the vocabulary typos are mapped onto.
-_KEYWORDS = sorted(
-    {w for _, p in _ASKED_PATTERNS for w in re.findall(r"[a-z]{5,}", p.pattern)} - {"quelle"}
-)
+_KEYWORDS = sorted({w for _, p in _ASKED_PATTERNS for w in re.findall(r"[a-z]{5,}", p.pattern)})
 
 # Positions a person or a body holds. "Qui préside la Mission ?", "who is the governor of
 # Minas Gerais?": a question naming one asks who holds it, and a sentence that names
@@ -340,11 +338,11 @@ def _keyword_typos_fixed(folded: str) -> str:
     read as that keyword: one edit (a letter added, dropped, changed or two swapped), the
     first letter kept. A looser likeness (difflib's ratio 0.8, used before) read real words
     as keywords: "bataille" as "taille", "propose" as "purpose", "commence" as "comment",
-    "religion" as "region" (seen on the PIAF questions). "quelle" is one letter from the
-    list pattern's "quelles" and stays itself."""
+    "religion" as "region" (seen on the PIAF questions). "quelle" is a keyword itself, so
+    it is not read as the list pattern's "quelles"."""
     out = []
     for word in folded.split(" "):
-        if len(word) >= TYPO_MIN_LETTERS and word not in _KEYWORDS and word != "quelle":
+        if len(word) >= TYPO_MIN_LETTERS and word not in _KEYWORDS:
             close = process.extractOne(
                 word, _KEYWORDS, scorer=DamerauLevenshtein.distance, score_cutoff=1
             )
