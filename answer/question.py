@@ -110,6 +110,9 @@ _WHERE = re.compile(
     re.IGNORECASE,
 )
 # "qu'est-ce qui a permis …", "ce qui …": "qui" there is a thing, not a person.
+# Both rules (and the typo fixer below) are rules of the language, not fitted. Question-kind
+# accuracy against the hand labels, session 12: seed dev (141 questions) 73.0 -> 78.7 %;
+# held out, seed test (141) 66.7 -> 67.4 %.
 _WHAT_WHICH = re.compile(r"\b(?:qu'est[- ]ce |ce )qui\b")
 
 # "Qui est Christian Chocquet ?" / "Who is X?" asks for a description, not for a name:
