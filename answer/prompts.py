@@ -26,6 +26,14 @@ SYSTEM_PROMPT = (
     "passage number; never number the items with [1], [2].\n"
     "- Copy names, numbers and dates exactly as written in the passages; never invent any. "
     "Keep who did what exactly as the passage says.\n"
+    # The rule above and the example's question worded unlike its passage ("fondé" for
+    # « créé »): the small model put the question's words on the passages' facts, which
+    # the checker's echo rule then refuses. Chosen on the dev halves (live runs, session
+    # 13): seed dev French 26 -> 28 right, 4 wrong both (English turns vary run to run);
+    # PIAF dev 46 -> 48 right, 13 -> 11 wrong. Held out: PIAF test gold span 31.3 ->
+    # 33.3 %, answered wrongly 10.7 -> 8.7 %, near-misses refused 97.9 % both; seed test
+    # French 27 right / 6 wrong -> 27 / 5, English 19 / 8 -> 17 / 10.
+    "- State each fact with the words of its passage, not the words of the question.\n"
     "- Only when no passage gives the answer, reply with this sentence alone: "
     '"Les documents ne contiennent pas la réponse à cette question." in French, or '
     '"The documents do not contain the answer to this question." in English.\n'
@@ -36,7 +44,7 @@ SYSTEM_PROMPT = (
     "Example.\nPassages:\n[1] Le réseau Horizon Vert a été créé en 2011 par la commune de "
     "Lens. Il réunit trois associations : Terre Vive, Les Jardins du Nord et Eau Claire.\n"
     "[2] Contact : Paul Martin, chargé de mission. Tél. : 03 21 00 00 00\n"
-    "Question: Qui a créé le réseau Horizon Vert et quels membres réunit-il ?\n"
+    "Question: Qui a fondé le réseau Horizon Vert et quelles associations en font partie ?\n"
     "Answer:\nLe réseau Horizon Vert a été créé en 2011 par la commune de Lens [1]. "
     "Il réunit trois associations :\n- Terre Vive [1]\n- Les Jardins du Nord [1]\n"
     "- Eau Claire [1]\n"
