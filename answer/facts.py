@@ -77,7 +77,8 @@ _MONTH_PAIRS = zip(MONTHS.split("|")[:12], MONTHS.split("|")[12:], strict=True)
 _SAME_MONTH = {name: f"{fr}|{en}" for fr, en in _MONTH_PAIRS for name in (fr, en)}
 # A month with the number written next to it: "23 avril", "juin 2002", "April 23" ("12 juin
 # 2002" gives both "juin 12" and "juin 2002").
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)? ({MONTHS})\b")
+_ORDINAL = "(?:er|st|nd|rd|th)?"  # "1er juin", "April 23rd"
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}}){_ORDINAL} ({MONTHS})\b")
 _MONTH_NUMBER = re.compile(rf"\b({MONTHS}) (\d{{4}}|\d{{1,2}}(?!\d))")
 MAGNITUDES = r"millions?|milliards?|billions?|thousands?|mille|k€|m€|md€|mds"
 
@@ -186,10 +187,11 @@ def sentence_facts(sentence: str) -> Facts:
         before = no_urls[: m.start()].rstrip()
         at_start = i == 0 or before.endswith((".", "!", "?", ":", "«", '"', "“", "*", "-", "•"))
         acronym = len(w) >= 2 and w.isupper()
-        if fold(w) in _SAME_MONTH:
+        name = fold(w)
+        if name in _SAME_MONTH:
             continue  # "April", "Juin": part of a date, checked as one
-        if acronym or (w[0].isupper() and not at_start and fold(w) not in _STOPWORDS):
-            names.append(fold(w))
+        if acronym or (w[0].isupper() and not at_start and name not in _STOPWORDS):
+            names.append(name)
     return Facts(
         numbers=NUMBER_RE.findall(folded),
         urls=urls,
@@ -299,7 +301,7 @@ def _date_found(dated: str, text: str) -> bool:
     if len(number) == 4:  # a year: "juin 2002", also after a day ("12 juin 2002")
         pattern = rf"\b(?:{names}) {number}\b"
     else:  # a day: "23 avril", "April 23"
-        pattern = rf"(?<!\d){number}(?:er|st|nd|rd|th)? (?:{names})\b|\b(?:{names}) {number}(?!\d)"
+        pattern = rf"(?<!\d){number}{_ORDINAL} (?:{names})\b|\b(?:{names}) {number}(?!\d)"
     return re.search(pattern, text) is not None
 
 

@@ -26,7 +26,7 @@ SYSTEM_PROMPT = (
     "passage number; never number the items with [1], [2].\n"
     "- Copy names, numbers and dates exactly as written in the passages; never invent any. "
     "Keep who did what exactly as the passage says.\n"
-    # The rule above and the example's question worded unlike its passage ("fondé" for
+    # The rule below and the example's question worded unlike its passage ("fondé" for
     # « créé »): the small model put the question's words on the passages' facts, which
     # the checker's echo rule then refuses. Chosen on the dev halves (live runs, session
     # 13): seed dev French 26 -> 28 right, 4 wrong both (English turns vary run to run);
