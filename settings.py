@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # once without it (quoted passages, with a note); the wait is measured (server/scheduler.py)
     queue_budget_s: float = 10.0
     llm_parallel: int = 1  # answers the model writes at once (an openai server's --parallel)
+    # texts the model wrote, kept by prompt: an identical prompt (same question, passages and
+    # conversation) is answered with the model's earlier text at once (answer/generators/
+    # memo.py); 0 = always ask the model
+    memo_size: int = 2048
     # ``local`` through llama.cpp's own llama-server, started by Passerelle with
     # ``llm_parallel`` slots and continuous batching (answer/generators/llama_server.py)
     llm_server: bool = False

@@ -15,6 +15,7 @@ from ingest.text import content_terms, fold, words
 
 log = logging.getLogger(__name__)
 
+REWRITE_TOKENS = 60  # a standalone question is one line
 _OPENERS = {"et", "and", "mais", "but", "also", "aussi", "puis", "then", "alors", "so", "ok"}
 _ANAPHORA = {
     "il", "elle", "ils", "elles", "lui", "leur", "leurs", "celui-ci", "celle-ci", "ceux-ci",
@@ -109,7 +110,7 @@ def condense(
     if generator is not None:
         try:
             messages = condense_messages(question, history, language)
-            text = "".join(generator.stream(messages, max_tokens=60))
+            text = "".join(generator.stream(messages, max_tokens=REWRITE_TOKENS))
             rewritten = _clean(text)
             if _usable(rewritten, question, history):
                 return Condensed(rewritten, rewritten=True, by_model=True)

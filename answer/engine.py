@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Generator as Generator_
 from collections.abc import Iterator
 from contextlib import closing
@@ -12,10 +11,11 @@ from dataclasses import replace
 
 from answer import decision, fallback, translation
 from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
-from answer.condense import condense, leans_on_history
+from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import Evidence, gather, window
 from answer.generators import Generator, make_generator
+from answer.generators.memo import Memo, Recording
 from answer.prompts import (
     CORPUS_COVERS,
     EMPTY_INDEX,
@@ -25,6 +25,7 @@ from answer.prompts import (
     REFUSAL_INJECTION,
     REFUSAL_OFF_TOPIC,
     answer_messages,
+    condense_messages,
     translate_messages,
 )
 from answer.question import Question, analyse, asks_its_own
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 PROMPT_PASSAGES = 4
 FIRST_PASSAGE_SHARE = 0.4
 OTHER_PASSAGE_SHARE = 0.25
-TRANSLATIONS_CACHED = 2048  # French rewrites of English questions kept in memory
 _UNSET = object()
 
 
@@ -61,7 +61,9 @@ class AnswerEngine:
     """Answers questions from the index with checked citations.
 
     ``generator`` overrides the one named by ``settings.generator`` (tests, benchmarks).
-    Safe to share between threads: the local model serialises its own calls.
+    Safe to share between threads: the local model serialises its own calls. What the
+    model writes is kept by prompt (``memo``, answer/generators/memo.py): an identical
+    prompt is answered from it without the model's turn.
     """
 
     def __init__(
@@ -69,16 +71,22 @@ class AnswerEngine:
     ) -> None:
         self.settings = settings
         self.index = index
-        self._generator = generator
-        self._translations: OrderedDict[str, str] = OrderedDict()
+        self.memo = Memo(settings.memo_size)
+        self._generator = self._recorded(generator) if generator is not _UNSET else _UNSET
 
     @property
     def generator(self) -> Generator | None:
         """The language model in use, None when answers are quoted (``extractive``);
         created on first use: loading a model takes seconds."""
         if self._generator is _UNSET:
-            self._generator = make_generator(self.settings)
+            self._generator = self._recorded(make_generator(self.settings))
         return self._generator  # type: ignore[return-value]
+
+    def _recorded(self, generator: Generator | None | object) -> Generator | None:
+        """``generator`` keeping what it writes in ``memo``."""
+        if generator is None or isinstance(generator, Recording):
+            return generator  # type: ignore[return-value]
+        return self.memo.recording(generator)  # type: ignore[arg-type]
 
     def ask(
         self, question: str, history: list[Message] | None = None, *, quick: bool = False
@@ -168,9 +176,13 @@ class AnswerEngine:
             yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
-        if generator is not None and leans_on_history(text, history):
-            yield from model()  # the model rewrites the follow-up
-        condensed = condense(text, history, generator, language)
+        rewriter = generator
+        if leans_on_history(text, history):
+            rewriter = self.memo.replay(condense_messages(text, history, language), REWRITE_TOKENS)
+            if rewriter is None and generator is not None:
+                yield from model()  # the model rewrites the follow-up
+            rewriter = rewriter or generator
+        condensed = condense(text, history, rewriter, language)
         if condensed.by_model:
             timings["condense"] = ms()
         question = analyse(condensed.question, language)
@@ -182,14 +194,15 @@ class AnswerEngine:
             # names, nor the model's rewording ("Quel était le coordinateur … ?" reads as
             # no kind at all, and loses the check of who holds the position).
             question = replace(question, asked=asked.asked)
-        if language == "en" and generator is not None and question.text not in self._translations:
-            yield from model()  # the model writes the French rewrite
-        if language == "en" and generator is not None:
-            question = question.with_french(self._french(question.text, generator))
-            timings["translate"] = ms()
-        elif language == "en" and (earlier := self._translations.get(question.text)):
-            # a quick answer (model busy): the French rewrite made earlier, if any
-            question = question.with_french(earlier)
+        if language == "en":
+            # the French rewrite made earlier (kept even for a quick answer), else the model's
+            translator = self.memo.replay(translate_messages(question.text), REWRITE_TOKENS)
+            if translator is None and generator is not None:
+                yield from model()  # the model writes the French rewrite
+                translator = generator
+            if translator is not None:
+                question = question.with_french(self._french(question.text, translator))
+                timings["translate"] = ms()
         query = question.text
         passages = self.index.search(question.match_text, self.settings.top_k)
         timings["retrieval"] = ms()
@@ -213,17 +226,21 @@ class AnswerEngine:
         unanswered = (
             decision.model() is not None and not picked and not decision.worth_asking(confidence)
         )
+        writer: Generator | None = None
         if generator is not None and not unanswered:
-            yield from model()  # the model writes the answer
+            messages = self._messages(question, evidence, citations, ranked)
+            writer = self.memo.replay(messages)  # this very prompt answered before
+            if writer is None:
+                yield from model()  # the model writes the answer
+                writer = generator
         yield SourcesEvent(citations)
 
         used = name
         result: AnswerResult | None = None
-        if generator is not None and not unanswered:
+        if writer is not None:
             pieces: list[str] = []
             try:
-                messages = self._messages(question, evidence, citations, ranked)
-                with closing(generator.stream(messages)) as tokens:
+                with closing(writer.stream(messages)) as tokens:
                     for piece in tokens:
                         if not pieces:
                             timings["first_token"] = ms()
@@ -263,15 +280,19 @@ class AnswerEngine:
             switch = ("\n\n" if generator is not None else "") + quoted.answer
         else:
             switch = None  # the model's checked answer, already streamed
-        if self._translates(generator, question, result) and (yield from model()) is not None:
+        translator = None
+        if self._translates(generator, question, result):
             # an English question answered in French (a quote, or the model copying the
             # passages), or refused with the nearest French passage: the quote put into
             # English, checked against it
-            english = yield from self._in_english(result, generator)
+            request = translation.english_request(_quoted_part(result)[1])
+            translator = self.memo.replay(*request) or (yield from model())
+        if translator is not None:
+            english = yield from self._in_english(result, translator)
             if english:
                 timings["translate_answer"] = ms()
                 result.answer = english
-                used = generator.name if result.answerable else used  # type: ignore[union-attr]
+                used = translator.name if result.answerable else used
         elif switch is not None:
             yield TokenEvent(switch)
         result.timings_ms = {**timings, "total": ms()}
@@ -311,22 +332,16 @@ class AnswerEngine:
         return None
 
     def _french(self, question: str, generator: Generator) -> str | None:
-        """The French rewrite of an English question, asked of the model once and cached:
-        the lexical rankings and the evidence scorer then match the French documents."""
-        if question in self._translations:
-            self._translations.move_to_end(question)
-            return self._translations[question]
+        """The French rewrite of an English question (asked of the model once: the memo
+        keeps it): the lexical rankings and the evidence scorer then match the French
+        documents."""
         try:
-            raw = "".join(generator.stream(translate_messages(question), max_tokens=60))
+            raw = "".join(generator.stream(translate_messages(question), max_tokens=REWRITE_TOKENS))
         except GeneratorUnavailable as err:
             log.warning("could not translate the question: %s", err)
             return None
         line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
-        french = line.strip(" \"'«»") or None
-        self._translations[question] = french  # type: ignore[assignment]
-        if len(self._translations) > TRANSLATIONS_CACHED:
-            self._translations.popitem(last=False)
-        return french
+        return line.strip(" \"'«»") or None
 
     def _messages(
         self,

@@ -29,7 +29,7 @@ from answer.facts import (
     sentence_facts,
     split_sentences,
 )
-from answer.generators import Generator
+from answer.generators import ChatMessage, Generator
 from answer.prompts import translate_answer_messages
 from ingest.text import detect_language, fold
 
@@ -65,11 +65,17 @@ TRANSLATION_TOKENS = 400  # a quote is at most 2 x 480 characters (answer/fallba
 _COMPOUND = re.compile(r"\b[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)+")
 
 
+def english_request(body: str) -> tuple[list[ChatMessage], int]:
+    """The prompt and token limit of ``body``'s English translation (the memo's key)."""
+    return translate_answer_messages(body), TRANSLATION_TOKENS
+
+
 def english_pieces(body: str, generator: Generator) -> Iterator[str]:
     """The model's English translation of ``body`` (French quotes with their ``[n]``), as
     it streams; nothing when the model fails."""
     try:
-        yield from generator.stream(translate_answer_messages(body), max_tokens=TRANSLATION_TOKENS)
+        messages, tokens = english_request(body)
+        yield from generator.stream(messages, max_tokens=tokens)
     except GeneratorUnavailable as err:
         log.warning("could not translate the quoted answer: %s", err)
 

@@ -215,12 +215,17 @@ def free_port() -> int:
 
 
 def start_server(
-    root: Path, generator: str | None, code: Path | None = None, llm_server: int = 0
+    root: Path,
+    generator: str | None,
+    code: Path | None = None,
+    llm_server: int = 0,
+    memo_size: int | None = None,
 ) -> tuple[str, subprocess.Popen, dict]:
     """Seed corpus copy, first ingest, ``passerelle serve``; (url, process, env).
 
     ``code``: serve another checkout of Passerelle (e.g. ``git archive HEAD``), with the
     model file of this one. ``llm_server``: that many slots of a managed llama-server.
+    ``memo_size``: the model's texts kept by prompt (0: none; None: the default).
     """
     shutil.copytree(SEED, root / "corpus")
     for file in (root / "corpus").iterdir():
@@ -239,6 +244,8 @@ def start_server(
         env["PASSERELLE_GENERATOR"] = generator
     if llm_server:
         env |= {"PASSERELLE_LLM_SERVER": "1", "PASSERELLE_LLM_PARALLEL": str(llm_server)}
+    if memo_size is not None:
+        env["PASSERELLE_MEMO_SIZE"] = str(memo_size)
     if code is not None:
         env["PYTHONPATH"] = str(code)  # ahead of this checkout's editable install
         env["PASSERELLE_LLM_PATH"] = str(Settings().llm_path)
@@ -339,11 +346,13 @@ def phase(url: str, env: dict, args: argparse.Namespace, generator: str, ingest:
         helper.join(120)
     result = summary(run, args, generator, ingest, time.monotonic() - start)
     # the scheduler's own counts: turns given to the model, quick answers (model busy),
-    # questions answered without needing the model
+    # questions answered without needing the model ...
+    # and the model's texts reused for identical prompts (answer/generators/memo.py)
     try:
-        result["scheduler"] = httpx.get(f"{url}/api/health", timeout=10).json().get("queue")
+        health = httpx.get(f"{url}/api/health", timeout=10).json()
+        result["scheduler"], result["memo"] = health.get("queue"), health.get("memo")
     except (httpx.HTTPError, ValueError):
-        result["scheduler"] = None
+        result["scheduler"] = result["memo"] = None
     # 2 shared cores: the other work on the machine during the run, next to its numbers
     result["load_average_start"] = [round(x, 2) for x in load_start]
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -365,6 +374,8 @@ def main() -> None:
     parser.add_argument("--llm-server", type=int, default=0,
                         help="serve the local model through llama-server with N slots")  # fmt: skip
     parser.add_argument("--label", default="")
+    parser.add_argument("--memo-size", type=int, default=None,
+                        help="model texts kept by prompt (0: off; default: the setting's)")
     args = parser.parse_args()
     if not 1 <= args.conversations <= 200 or not 0 < args.seconds <= 3600:
         parser.error("1-200 conversations, at most 3600 seconds")
@@ -381,7 +392,9 @@ def main() -> None:
                 parser.error("--ingest needs the bench's own server (no --url)")
             generator = args.generator or "?"
         else:
-            url, proc, env = start_server(root, args.generator, args.code, args.llm_server)
+            url, proc, env = start_server(
+                root, args.generator, args.code, args.llm_server, args.memo_size
+            )
             generator = env.get("PASSERELLE_GENERATOR", "local")
         ready_s = wait_ready(url, proc=proc)
         print(

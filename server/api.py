@@ -267,6 +267,7 @@ def build_router(settings: Settings) -> APIRouter:
             "chunks": int(status.get("chunks", 0)),
             "generator": slot.services.settings.generator,
             "queue": slot.services.scheduler.health(),
+            "memo": memo.stats() if (memo := getattr(slot.services.engine, "memo", None)) else None,
         }
 
     return router

@@ -106,6 +106,11 @@ class HealthModel(BaseModel):
         "services_measured, answers: model (turns given to the model), quick (answered "
         "without it, the model being busy), direct (answered without needing the model).",
     )
+    memo: dict[str, int] | None = Field(
+        default=None,
+        description="Texts the model wrote, kept by prompt (answer/generators/memo.py): "
+        "kept, and reused (prompts answered with the model's earlier text, without a turn).",
+    )
 
 
 class LoadingModel(BaseModel):

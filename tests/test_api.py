@@ -39,6 +39,7 @@ class CountingEngine:
 
     def __init__(self, engine: AnswerEngine) -> None:
         self.engine = engine
+        self.memo = engine.memo
         self.calls = 0
 
     def ask(self, question, history=None):
@@ -343,6 +344,7 @@ def test_health_reports_the_loaded_index(client: TestClient) -> None:
         "chunks": response.json()["chunks"],
         "generator": "extractive",
         "queue": response.json()["queue"],
+        "memo": {"kept": 0, "reused": 0},  # extractive: no model text to keep
     }
     assert response.json()["chunks"] > 0
     queue = response.json()["queue"]  # the model's queue: empty (tests/test_scheduler.py)

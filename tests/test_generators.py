@@ -101,6 +101,25 @@ def test_local_model_answers_french_question_with_citation(local_engine: AnswerE
 
 
 @pytest.mark.llm
+def test_the_local_model_s_answer_is_reused_for_the_same_question(
+    local_engine: AnswerEngine, seed_settings: Settings, index_service, monkeypatch
+) -> None:
+    # an engine of its own (an empty memo) over the loaded model
+    engine = AnswerEngine(seed_settings, index_service, local_engine.generator.inner)
+    question = "How many Brazilian sites were identified in the programme?"
+    first = engine.ask(question)
+    assert first.generator == "local", first.answer  # the model wrote it
+    calls: list[object] = []
+    model = engine.generator
+    real = model.stream
+    monkeypatch.setattr(model, "stream", lambda *a, **k: calls.append(a) or real(*a, **k))
+    again = engine.ask(question)
+    assert calls == []  # neither the French rewrite nor the answer is asked again
+    assert (again.answer, again.generator) == (first.answer, "local")
+    assert engine.memo.stats()["reused"] >= 2
+
+
+@pytest.mark.llm
 def test_local_model_answers_in_english_from_french_documents(local_engine: AnswerEngine) -> None:
     result = local_engine.ask("How many Brazilian sites were identified in the programme?")
     assert result.language == "en" and result.generator == "local", result.answer
