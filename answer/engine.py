@@ -162,6 +162,16 @@ class AnswerEngine:
                     generator, name = None, fallback.NAME
             return generator
 
+        def writer(
+            messages: list, max_tokens: int | None = None
+        ) -> Generator_[StreamEvent, None, Generator | None]:
+            """The model's text kept for this prompt (answer/generators/memo.py), with no
+            turn to wait for; else the model, as ``model``."""
+            kept = self.memo.replay(messages, max_tokens)
+            if kept is not None:
+                return kept
+            return (yield from model())
+
         def refusal(reply: str, query: str) -> Iterator[StreamEvent]:
             timings.setdefault("retrieval", ms())
             timings.setdefault("first_token", ms())
@@ -176,12 +186,9 @@ class AnswerEngine:
             yield from refusal(REFUSAL_INJECTION[language], text)
             return
 
-        rewriter = generator
-        if leans_on_history(text, history):
-            rewriter = self.memo.replay(condense_messages(text, history, language), REWRITE_TOKENS)
-            if rewriter is None and generator is not None:
-                yield from model()  # the model rewrites the follow-up
-            rewriter = rewriter or generator
+        rewriter = None
+        if leans_on_history(text, history):  # the model rewrites the follow-up
+            rewriter = yield from writer(condense_messages(text, history, language), REWRITE_TOKENS)
         condensed = condense(text, history, rewriter, language)
         if condensed.by_model:
             timings["condense"] = ms()
@@ -196,10 +203,7 @@ class AnswerEngine:
             question = replace(question, asked=asked.asked)
         if language == "en":
             # the French rewrite made earlier (kept even for a quick answer), else the model's
-            translator = self.memo.replay(translate_messages(question.text), REWRITE_TOKENS)
-            if translator is None and generator is not None:
-                yield from model()  # the model writes the French rewrite
-                translator = generator
+            translator = yield from writer(translate_messages(question.text), REWRITE_TOKENS)
             if translator is not None:
                 question = question.with_french(self._french(question.text, translator))
                 timings["translate"] = ms()
@@ -226,21 +230,18 @@ class AnswerEngine:
         unanswered = (
             decision.model() is not None and not picked and not decision.worth_asking(confidence)
         )
-        writer: Generator | None = None
-        if generator is not None and not unanswered:
+        author: Generator | None = None
+        if generator is not None and not unanswered:  # the model writes the answer
             messages = self._messages(question, evidence, citations, ranked)
-            writer = self.memo.replay(messages)  # this very prompt answered before
-            if writer is None:
-                yield from model()  # the model writes the answer
-                writer = generator
+            author = yield from writer(messages)
         yield SourcesEvent(citations)
 
         used = name
         result: AnswerResult | None = None
-        if writer is not None:
+        if author is not None:
             pieces: list[str] = []
             try:
-                with closing(writer.stream(messages)) as tokens:
+                with closing(author.stream(messages)) as tokens:
                     for piece in tokens:
                         if not pieces:
                             timings["first_token"] = ms()
@@ -286,7 +287,7 @@ class AnswerEngine:
             # passages), or refused with the nearest French passage: the quote put into
             # English, checked against it
             request = translation.english_request(_quoted_part(result)[1])
-            translator = self.memo.replay(*request) or (yield from model())
+            translator = yield from writer(*request)
         if translator is not None:
             english = yield from self._in_english(result, translator)
             if english:

@@ -82,11 +82,11 @@ def test_a_changed_document_is_never_answered_from_the_earlier_text(settings) ->
 
 def test_a_question_answered_before_does_not_wait_for_a_busy_model(index_service) -> None:
     scheduler = Scheduler(budget_s=600.0, initial_service_s=60.0)
-    model, engine, gate, busy = model_busy_with_a(index_service, scheduler)
+    _model, _engine, gate, busy = model_busy_with_a(index_service, scheduler)  # a holds the turn
     try:
         copier = Copier()
         engine = AnswerEngine(index_service.settings, index_service, generator=copier)
-        # answered once while the model was free (its own engine, same memo)
+        # answered once through a scheduler whose model is free (same engine, same memo)
         free = Scheduler(budget_s=600.0)
         first = free.ask(engine, ASKED, [], client="session:b").result
         assert copier.calls == 1 and first.generator == "scripted"
