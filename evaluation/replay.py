@@ -67,9 +67,9 @@ class Replayed:
     """A generator that answers from a recording and asks the real model the rest.
 
     The rest (rewrites of English questions and follow-ups) is kept in ``calls``, a JSON
-    file: the model's output also depends on what its prompt cache held before, so two
-    replays would otherwise differ on a few English questions; with the file they are
-    identical, and need no model at all."""
+    file, so a second replay needs no model at all. (Before session 15 the model's output
+    also depended on what its prompt cache held before, and the file was what made two
+    replays identical; ``local._settle_cache`` now makes it a function of the prompt.)"""
 
     def __init__(self, real: Any, recorded: dict[Key, str], calls: Path | None = None) -> None:
         self.real = real

@@ -17,10 +17,12 @@ from conftest import free_port, wait_for_port
 from helpers import assert_cited_fact, fold
 
 from answer import fallback
+from answer.condense import REWRITE_TOKENS
 from answer.engine import AnswerEngine
 from answer.evidence import gather
 from answer.generators import make_generator
 from answer.generators.openai import OpenAIGenerator
+from answer.prompts import translate_messages
 from answer.question import analyse
 from answer.types import Citation, Message
 from settings import Settings
@@ -117,6 +119,37 @@ def test_the_local_model_s_answer_is_reused_for_the_same_question(
     assert calls == []  # neither the French rewrite nor the answer is asked again
     assert (again.answer, again.generator) == (first.answer, "local")
     assert engine.memo.stats()["reused"] >= 2
+
+
+@pytest.mark.llm
+def test_the_model_writes_the_same_text_whatever_was_asked_before(
+    local_engine: AnswerEngine,
+) -> None:
+    # llama.cpp reused the longest prefix a prompt shared with the one before, so the rest
+    # was read in other batches and now and then written otherwise: the same question got
+    # another French rewrite, and so other passages, depending on the previous question
+    model = local_engine.generator.inner  # the model itself, not the memo
+    questions = [
+        "Who was in charge of the Brazil cooperation at the Mission?",
+        "what did the european union pay for the border projects",
+        "When did the slag heap biodiversity project start?",
+        "Which regions took part in the RESCUE programme with the Mission?",
+        "What is the aim of the joint park on the Belgian border?",
+        "how many cross border projects got funding",
+        "Who signed the agreement with Minas Gerais and when?",
+        "What can visitors do on the slag heaps today?",
+    ]
+
+    def rewrites(order: list[str]) -> dict[str, str]:
+        return {
+            q: "".join(model.stream(translate_messages(q), max_tokens=REWRITE_TOKENS))
+            for q in order
+        }
+
+    first = rewrites(questions)
+    assert all(first.values()), first
+    assert rewrites(questions[::-1]) == first
+    assert rewrites(questions[1::2] + questions[::2]) == first
 
 
 @pytest.mark.llm

@@ -1,7 +1,8 @@
 """The model's text for a prompt it has already answered, reused at once.
 
-A generation is a function of its prompt here (temperature 0.1 and a fixed seed, one
-model per process). So an identical prompt (the same question, the same passages, the same
+A generation is a function of its prompt here (temperature 0.1, a fixed seed, one model
+per process, and the prompt always read from the end of its system turn:
+``local._settle_cache``). So an identical prompt (the same question, the same passages, the same
 conversation) gets the text the model wrote before, without waiting for the model: what a
 public widget needs when many visitors ask the same thing at once. The key is a content
 hash of the messages, which hold the passages' text, so a re-indexed document changes the
