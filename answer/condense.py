@@ -106,7 +106,6 @@ def condense(
     """
     if not leans_on_history(question, history):
         return Condensed(question, rewritten=False)
-    topic = topic_question(history) or last_user_question(history)
     if generator is not None:
         try:
             messages = condense_messages(question, history, language)
@@ -117,6 +116,7 @@ def condense(
             log.info("condensing produced an unusable question: %r", text[:200])
         except GeneratorUnavailable as err:
             log.warning("could not rewrite the follow-up with the model: %s", err)
+    topic = topic_question(history) or ""  # never empty: a follow-up has a question before it
     return Condensed(f"{topic} {question}", rewritten=True)
 
 
