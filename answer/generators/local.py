@@ -31,32 +31,50 @@ def chatml(messages: list[ChatMessage]) -> str:
     return _turns(messages) + "<|im_start|>assistant\n"
 
 
-def _system_tokens(llm: Llama, messages: list[ChatMessage], prompt: list[int]) -> list[int]:
-    """The tokens of the prompt's system turn, the part every prompt of the engine shares
-    (empty when there is none, or when it does not tokenize as the prompt's start)."""
+def _marks(llm: Llama, messages: list[ChatMessage], prompt: list[int]) -> list[int]:
+    """Where every reading of this prompt ends a batch: after the system turn (shared by
+    every prompt of the engine) and after the user turn's first paragraph (a rewrite's or a
+    translation's fixed instructions). Both are positions of the prompt itself; one that
+    does not tokenize as a start of ``prompt`` is left out."""
     if not messages or messages[0]["role"] != "system":
         return []
-    system = llm.tokenize(_turns(messages[:1]).encode("utf-8"), special=True)
-    return system if prompt[: len(system)] == system else []
+    heads = [_turns(messages[:1])]
+    if len(messages) > 1 and "\n\n" in messages[1]["content"]:
+        paragraph = messages[1]["content"].split("\n\n", 1)[0] + "\n\n"
+        heads.append(heads[0] + f"<|im_start|>{messages[1]['role']}\n{paragraph}")
+    marks = []
+    for head in heads:
+        tokens = llm.tokenize(head.encode("utf-8"), special=True)
+        if 0 < len(tokens) < len(prompt) and prompt[: len(tokens)] == tokens:
+            marks.append(len(tokens))
+    return sorted(set(marks))
 
 
-def _settle_cache(llm: Llama, system: list[int]) -> None:
-    """Leave the context holding exactly the system turn, read on its own.
+def _settle_cache(llm: Llama, prompt: list[int], marks: list[int]) -> None:
+    """Leave the context holding ``prompt`` up to its last mark, each part between two
+    marks read as a batch of its own, the parts the cache already holds kept.
 
     Why by hand: llama-cpp-python reuses the longest prefix a prompt shares with the one
     before it, so the rest of a prompt was read from a point that depended on the previous
     question, in differently split batches; the floating-point sums differed and, now and
-    then, so did the text (4 of 14 English questions got another French rewrite when asked
-    in another order). Reading the system turn alone, then always the rest from its end,
-    makes the text a function of the prompt, as the memo and the replays assume, while the
-    system turn is still read once (``tests/test_generators.py``)."""
-    n = len(system)
-    if n and llm.n_tokens >= n and list(llm.input_ids[:n]) == system:
-        llm.n_tokens = n  # generate() drops the cache after it
-        return
-    llm.reset()
-    if n:
-        llm.eval(system)
+    then, so did the text (6 of 67 English questions got another French rewrite when asked
+    in another order). Reused or read afresh, every part between two marks is now read
+    from the same point in the same batch, so the text is a function of the prompt, as the
+    memo and the replays assume, while the shared parts are still read once
+    (``tests/test_generators.py``)."""
+    kept = 0
+    for mark in marks:
+        if llm.n_tokens >= mark and list(llm.input_ids[:mark]) == prompt[:mark]:
+            kept = mark
+        else:
+            break
+    if kept:
+        llm.n_tokens = kept  # eval() and generate() drop the cache after it
+    else:
+        llm.reset()
+    for begin, end in zip([0, *marks], marks, strict=False):
+        if end > kept:
+            llm.eval(prompt[max(begin, kept) : end])
 
 
 @atexit.register
@@ -158,7 +176,7 @@ class LocalGenerator:
                 # chat API cannot continue an assistant message, a prefill).
                 prompt = chatml(messages) + (prefill or "")
                 tokens = llm.tokenize(prompt.encode("utf-8"), special=True)
-                _settle_cache(llm, _system_tokens(llm, messages, tokens))
+                _settle_cache(llm, tokens, _marks(llm, messages, tokens))
                 pending = prefill or ""  # sent with the first generated piece: honest timings
                 for chunk in llm.create_completion(prompt=tokens, stop=_STOPS, **options):
                     text = chunk["choices"][0]["text"]

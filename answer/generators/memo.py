@@ -1,7 +1,7 @@
 """The model's text for a prompt it has already answered, reused at once.
 
 A generation is a function of its prompt here (temperature 0.1, a fixed seed, one model
-per process, and the prompt always read from the end of its system turn:
+per process, and every prompt read in the same batches whatever the cache held:
 ``local._settle_cache``). So an identical prompt (the same question, the same passages, the same
 conversation) gets the text the model wrote before, without waiting for the model: what a
 public widget needs when many visitors ask the same thing at once. The key is a content
