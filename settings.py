@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     # an English question answered by quoting French passages: the model translates the
     # quote, checked sentence by sentence (answer/translation.py); off = the quote in French
     translate_answers: bool = True
+    # a reply quoted from the passages is given to the model to answer from the quoted
+    # sentences alone, kept only when it passes the checker and keeps the quote's asked
+    # values (answer/engine.py, ``_in_own_words``); off = the quote as it is
+    reword_quotes: bool = True
     # prompt-lookup decoding: tokens guessed from the prompt (answers copy the passages) and
     # checked in one batch by the model; 0 = plain decoding (bench/generation.py)
     llm_prompt_lookup: int = 0

@@ -281,8 +281,21 @@ class AnswerEngine:
             switch = ("\n\n" if generator is not None else "") + quoted.answer
         else:
             switch = None  # the model's checked answer, already streamed
+        reworded = False
+        if switch is not None and self._rewords(generator, question, result, evidence):
+            # the quote answered: the model answers again from the quoted sentences alone
+            cap = self.settings.max_answer_tokens  # a cap of its own: not the answer call
+            worder = yield from writer(self._quote_messages(question, picked, citations), cap)
+            if worder is not None:
+                yield TokenEvent(switch[: len(switch) - len(quoted.answer)])
+                own = yield from self._in_own_words(question, picked, evidence, citations, worder)
+                if own is not None:
+                    result, used, switch, reworded = own, worder.name, None, True
+                    timings["reword"] = ms()
+                else:
+                    switch = "\n\n" + quoted.answer
         translator = None
-        if self._translates(generator, question, result):
+        if not reworded and self._translates(generator, question, result):
             # an English question answered in French (a quote, or the model copying the
             # passages), or refused with the nearest French passage: the quote put into
             # English, checked against it
@@ -301,6 +314,69 @@ class AnswerEngine:
         result.query = query
         result.confidence = None if confidence is None else round(confidence, 3)
         yield AnswerEvent(result)
+
+    def _rewords(
+        self,
+        generator: Generator | None,
+        question: Question,
+        quoted: AnswerResult,
+        evidence: Evidence,
+    ) -> bool:
+        """A checked quote that answers a question asking for a value, passages in the
+        question's language, and a model to answer from the quoted sentences in its own
+        words (``settings.reword_quotes``). Across languages the checker cannot tell who
+        did what (an English answer on dev placed a French park "in Belgium and France"):
+        the quote is translated instead. Reasons and definitions: ``fallback.keeps_quote``."""
+        return (
+            generator is not None
+            and self.settings.reword_quotes
+            and question.wants_item
+            and quoted.answerable
+            and evidence.same_language
+        )
+
+    def _quote_messages(self, question: Question, picked: list, citations: list[Citation]):
+        """The answer prompt over the quoted sentences alone, under their passage numbers
+        (a few dozen tokens instead of the four passages' hundreds)."""
+        titles = {c.n: c.title for c in citations}
+        texts: dict[int, list[str]] = {}
+        for s in picked:
+            texts.setdefault(s.n, []).append(s.text.strip())
+        blocks = [(n, titles.get(n, ""), "\n".join(lines)) for n, lines in texts.items()]
+        return answer_messages(question.text, blocks, question.language)
+
+    def _in_own_words(
+        self,
+        question: Question,
+        picked: list,
+        evidence: Evidence,
+        citations: list[Citation],
+        generator: Generator,
+    ) -> Generator_[StreamEvent, None, AnswerResult | None]:
+        """Stream the model's answer from the quoted sentences; returns it when it passes
+        the checker, cites only the quoted passages, holds the asked value and keeps what
+        the quote gives (``fallback.keeps_quote``), else None."""
+        pieces: list[str] = []
+        try:
+            messages = self._quote_messages(question, picked, citations)
+            cap = self.settings.max_answer_tokens
+            with closing(generator.stream(messages, max_tokens=cap)) as tokens:
+                for piece in tokens:
+                    pieces.append(piece)
+                    yield TokenEvent(piece)
+        except GeneratorUnavailable as err:
+            log.warning("%s generator failed (%s); the quote stays", generator.name, err)
+            return None
+        own = self._checked(without_not_given("".join(pieces)), question, citations)
+        if (
+            own.answerable
+            and {c.n for c in own.citations} <= {s.n for s in picked}
+            and answers_asked(question, own.answer, evidence, citations)
+            and fallback.keeps_quote(question, picked, own.answer)
+        ):
+            return own
+        log.info("the model's answer from the quote was not kept; the quote stays")
+        return None
 
     def _translates(
         self, generator: Generator | None, question: Question, result: AnswerResult

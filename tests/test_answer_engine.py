@@ -295,3 +295,87 @@ def test_a_model_saying_not_mentioned_is_not_shown_as_an_answer(index_service) -
     # that answer are quoted instead
     assert result.answerable and result.generator == "extractive"
     assert "protection des espaces sensibles" in result.answer
+
+
+class AnswersFromTheQuote:
+    """A scripted model: the true count of something else from the four passages (the
+    checker's "not the asked value"), then, given the quoted sentences alone, its
+    ``second`` answer citing the passage number the quote prompt shows."""
+
+    name = "scripted"
+
+    def __init__(self, second: str) -> None:
+        self.second = second
+        self.prompts: list[str] = []
+
+    def stream(self, messages, max_tokens=None):
+        prompt = messages[-1]["content"]
+        self.prompts.append(prompt)
+        if len(self.prompts) == 1:
+            yield "222 opérateurs du Nord-Pas de Calais se sont mobilisés [1]."
+            return
+        n = re.search(r"^\[(\d+)\]", prompt, re.MULTILINE).group(1)
+        yield self.second.format(n=n)
+
+
+COUNT_QUESTION = (
+    "Combien de projets de coopération transfrontalière développent des actions dans le "
+    "Nord-Pas de Calais ?"
+)
+
+
+def test_a_quoted_answer_is_given_in_the_models_words_when_it_keeps_the_value(
+    seed_settings: Settings, index_service
+) -> None:
+    # every count the quote's best sentence gives is kept (172 projects, 253 and 118.2 M€)
+    model = AnswersFromTheQuote(
+        "172 projets développent des actions dans le Nord-Pas de Calais ; 253 millions €, "
+        "dont près de 118,2 millions €, leur ont été alloués [{n}]."
+    )
+    result = AnswerEngine(seed_settings, index_service, model).ask(COUNT_QUESTION)
+    assert result.answerable and result.generator == "scripted", result.answer
+    assert not result.answer.startswith("D'après les documents")
+    assert_cited_fact(result, "172 projets")
+    first, second = model.prompts
+    # the second prompt holds the quoted sentences alone, not the four passages
+    assert "172 projets" in second and len(second) < len(first), second
+
+
+def test_a_reworded_answer_without_the_quoted_value_leaves_the_quote(
+    seed_settings: Settings, index_service
+) -> None:
+    # supported by the passage, but only one of the counts the quote gives is kept
+    model = AnswersFromTheQuote("172 projets développent des actions dans la région [{n}].")
+    result = AnswerEngine(seed_settings, index_service, model).ask(COUNT_QUESTION)
+    assert len(model.prompts) == 2  # the model was given the quote
+    assert result.answerable and result.generator == "extractive"
+    assert_cited_fact(result, "172 projets")
+
+
+def test_rewording_quotes_can_be_turned_off(seed_settings: Settings, index_service) -> None:
+    settings = seed_settings.model_copy(update={"reword_quotes": False})
+    model = AnswersFromTheQuote("172 projets développent des actions dans la région [{n}].")
+    result = AnswerEngine(settings, index_service, model).ask(COUNT_QUESTION)
+    assert len(model.prompts) == 1 and result.generator == "extractive"
+
+
+def test_an_answer_from_the_quote_must_keep_every_value_its_best_sentence_gives() -> None:
+    from answer.evidence import Sentence
+    from answer.fallback import keeps_quote
+    from answer.question import analyse
+
+    def quote(text: str) -> list[Sentence]:
+        return [Sentence(1, 0, text, 1.0, 1.0)]
+
+    signed = quote("La Région a signé un accord avec le Minas Gerais le 23 avril 2009.")
+    when = analyse("Quand l'accord avec le Minas Gerais a-t-il été signé ?")
+    assert keeps_quote(when, signed, "Le 23 avril 2009 [1].")
+    assert not keeps_quote(when, signed, "En 2009 [1].")  # the day is lost
+    english = analyse("When was the agreement with Minas Gerais signed?")
+    assert keeps_quote(english, signed, "On 23 April 2009 [1].")  # its digits, in English
+    two = quote("Youssouf Raza Gilani puis Raja Pervez Ashraf furent Premier ministre.")
+    who = analyse("Qui fut Premier ministre ?")
+    assert not keeps_quote(who, two, "Raja Pervez Ashraf fut Premier ministre [1].")
+    # a reason has no value to keep: its quote stays a quote
+    why = analyse("Pourquoi l'accord a-t-il été signé ?")
+    assert not keeps_quote(why, signed, "Pour coopérer [1].")

@@ -121,6 +121,34 @@ def test_the_local_model_s_answer_is_reused_for_the_same_question(
     assert engine.memo.stats()["reused"] >= 2
 
 
+class OffFirst:
+    """The real model, except that its first answer is the true count of something else
+    (what the small model wrote for such questions): the engine then quotes."""
+
+    def __init__(self, real) -> None:
+        self.real, self.name, self.calls = real, real.name, 0
+
+    def stream(self, messages, *, max_tokens=None):
+        self.calls += 1
+        if self.calls == 1:
+            yield "222 opérateurs du Nord-Pas de Calais se sont mobilisés [1]."
+            return
+        yield from self.real.stream(messages, max_tokens=max_tokens)
+
+
+@pytest.mark.llm
+def test_the_local_model_answers_from_the_quote_in_its_own_words(
+    local_engine: AnswerEngine, seed_settings: Settings, index_service
+) -> None:
+    model = OffFirst(local_engine.generator.inner)
+    engine = AnswerEngine(seed_settings, index_service, model)
+    result = engine.ask("Quand la Mission Bassin Minier a-t-elle été créée ?")
+    assert model.calls == 2  # the refused answer, then the answer from the quote
+    assert result.generator == "local", result.answer  # the model's words, checked
+    assert not result.answer.startswith("D'après les documents"), result.answer
+    assert_cited_fact(result, "juin 2000")
+
+
 @pytest.mark.llm
 def test_the_model_writes_the_same_text_whatever_was_asked_before(
     local_engine: AnswerEngine,
