@@ -282,7 +282,11 @@ class AnswerEngine:
         else:
             switch = None  # the model's checked answer, already streamed
         reworded = False
-        if switch is not None and self._rewords(generator, question, result, evidence):
+        if (
+            switch is not None
+            and self._rewords(generator, question, result, evidence)
+            and not (turn is not None and turn.others_waiting())
+        ):
             # the quote answered: the model answers again from the quoted sentences alone
             cap = self.settings.max_answer_tokens  # a cap of its own: not the answer call
             worder = yield from writer(self._quote_messages(question, picked, citations), cap)

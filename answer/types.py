@@ -101,3 +101,8 @@ class ModelTurn(Protocol):
     engine then answers without it)."""
 
     def wait(self) -> Generator[QueuedEvent, None, bool]: ...
+
+    def others_waiting(self) -> bool:
+        """Other questions wait for the model: work the answer can do without (putting a
+        quote in the model's words) is left out."""
+        ...

@@ -334,6 +334,11 @@ class _Turn:
             sched.counts["model"] += 1
         return True
 
+    def others_waiting(self) -> bool:
+        """Other questions are in line for the model (``ModelTurn.others_waiting``)."""
+        with self.scheduler._lock:
+            return bool(self.scheduler._order())
+
     def release(self) -> None:
         """The question is done (or its client went away): free the turn or the place."""
         if self.ticket is not None:

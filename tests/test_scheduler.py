@@ -61,12 +61,15 @@ def frozen() -> float:
     return 0.0
 
 
-def engine_with(index_service, model: ScriptedModel, memo: bool = True) -> AnswerEngine:
+def engine_with(
+    index_service, model: ScriptedModel, memo: bool = True, reword: bool = False
+) -> AnswerEngine:
     """The engine over ``model``; without ``memo`` a question asked again takes the model
-    again (answer/generators/memo.py), as a new one would."""
-    settings = index_service.settings
-    settings = settings if memo else settings.model_copy(update={"memo_size": 0})
-    return AnswerEngine(settings, index_service, generator=model)
+    again (answer/generators/memo.py), as a new one would. One model call a question unless
+    ``reword``: the scripted answers are refused, and the quote put in the model's words
+    would be a second call (tested on its own below and in tests/test_answer_engine.py)."""
+    update = {"reword_quotes": reword} | ({} if memo else {"memo_size": 0})
+    return AnswerEngine(index_service.settings.model_copy(update=update), index_service, model)
 
 
 def in_thread(target, *args) -> tuple[threading.Thread, list]:
@@ -158,6 +161,28 @@ def test_a_question_answered_without_the_model_does_not_wait_for_its_turn(index_
     busy.join(30)
     assert model.asked == [QUESTIONS[0]]
     assert scheduler.health()["answers"] == {"model": 1, "quick": 0, "direct": 1}
+
+
+def test_a_quote_is_put_in_the_models_words_only_when_no_one_else_waits(index_service) -> None:
+    scheduler = Scheduler(budget_s=600.0, initial_service_s=1.0, clock=frozen)
+    alone = ScriptedModel()
+    scheduler.ask(engine_with(index_service, alone, reword=True), QUESTIONS[0], [], client="a")
+    assert alone.asked == [QUESTIONS[0]] * 2  # the answer, then the answer from the quote
+
+    gate = threading.Event()
+    model = ScriptedModel(gate=gate)
+    engine = engine_with(index_service, model, reword=True)
+    busy, out = asking(scheduler, engine, QUESTIONS[0], "session:a")
+    wait_until(lambda: model.asked)
+    waiting, _ = asking(scheduler, engine, QUESTIONS[1], "session:b")
+    wait_until(lambda: scheduler.health()["waiting"] == 1)
+    gate.set()
+    busy.join(30)
+    waiting.join(30)
+    # b was in line when a's answer fell back to its quote: a's turn ended there
+    assert model.asked == [QUESTIONS[0], QUESTIONS[1]]
+    assert out[0].result.generator == "extractive" and out[0].result.answerable
+    assert_checked(out[0].result)
 
 
 def test_clients_take_turns_and_waiting_streams_hear_their_place(index_service) -> None:
