@@ -288,11 +288,14 @@ class AnswerEngine:
             and not (turn is not None and turn.others_waiting())
         ):
             # the quote answered: the model answers again from the quoted sentences alone
-            cap = self.settings.max_answer_tokens  # a cap of its own: not the answer call
-            worder = yield from writer(self._quote_messages(question, picked, citations), cap)
+            prompt = self._quote_messages(question, picked, citations)
+            # a token cap of its own: the memo and the replays tell it from the answer call
+            worder = yield from writer(prompt, self.settings.max_answer_tokens)
             if worder is not None:
-                yield TokenEvent(switch[: len(switch) - len(quoted.answer)])
-                own = yield from self._in_own_words(question, picked, evidence, citations, worder)
+                yield TokenEvent("\n\n")  # after the model's first text
+                own = yield from self._in_own_words(
+                    question, prompt, picked, evidence, citations, worder
+                )
                 if own is not None:
                     result, used, switch, reworded = own, worder.name, None, True
                     timings["reword"] = ms()
@@ -352,19 +355,19 @@ class AnswerEngine:
     def _in_own_words(
         self,
         question: Question,
+        prompt: list,
         picked: list,
         evidence: Evidence,
         citations: list[Citation],
         generator: Generator,
     ) -> Generator_[StreamEvent, None, AnswerResult | None]:
-        """Stream the model's answer from the quoted sentences; returns it when it passes
-        the checker, cites only the quoted passages, holds the asked value and keeps what
-        the quote gives (``fallback.keeps_quote``), else None."""
+        """Stream the model's answer to ``prompt`` (``_quote_messages``); returns it when it
+        passes the checker, cites only the quoted passages, holds the asked value and keeps
+        what the quote gives (``fallback.keeps_quote``), else None."""
         pieces: list[str] = []
         try:
-            messages = self._quote_messages(question, picked, citations)
             cap = self.settings.max_answer_tokens
-            with closing(generator.stream(messages, max_tokens=cap)) as tokens:
+            with closing(generator.stream(prompt, max_tokens=cap)) as tokens:
                 for piece in tokens:
                     pieces.append(piece)
                     yield TokenEvent(piece)
