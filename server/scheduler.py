@@ -337,7 +337,7 @@ class _Turn:
     def others_waiting(self) -> bool:
         """Other questions are in line for the model (``ModelTurn.others_waiting``)."""
         with self.scheduler._lock:
-            return bool(self.scheduler._order())
+            return bool(self.scheduler._queues)  # a client's queue is dropped once empty
 
     def release(self) -> None:
         """The question is done (or its client went away): free the turn or the place."""
