@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     # an English question answered by quoting French passages: the model translates the
     # quote, checked sentence by sentence (answer/translation.py); off = the quote in French
     translate_answers: bool = True
+    # an English question with a French rewrite is answered in French over the French
+    # passages, checked there, then translated as above (answer/engine.py ``_in_french``);
+    # off = the model answers in English and the checker compares across languages
+    english_via_french: bool = True
     # a reply quoted from the passages is given to the model to answer from the quoted
     # sentences alone, kept only when it passes the checker and keeps the quote's asked
     # values (answer/engine.py, ``_in_own_words``); off = the quote as it is

@@ -208,6 +208,9 @@ class AnswerEngine:
                 question = question.with_french(self._french(question.text, translator))
                 timings["translate"] = ms()
         query = question.text
+        # what the model answers and the checks read: the French rewrite of an English
+        # question, when there is one (``_in_french``), else the question
+        posed = self._in_french(question)
         passages = self.index.search(question.match_text, self.settings.top_k)
         timings["retrieval"] = ms()
         if not passages and not self._titles():
@@ -232,7 +235,7 @@ class AnswerEngine:
         )
         author: Generator | None = None
         if generator is not None and not unanswered:  # the model writes the answer
-            messages = self._messages(question, evidence, citations, ranked)
+            messages = self._messages(posed, evidence, citations, ranked)
             author = yield from writer(messages)
         yield SourcesEvent(citations)
 
@@ -247,7 +250,7 @@ class AnswerEngine:
                             timings["first_token"] = ms()
                         pieces.append(piece)
                         yield TokenEvent(piece)
-                result = self._checked(without_not_given("".join(pieces)), question, citations)
+                result = self._checked(without_not_given("".join(pieces)), posed, citations)
             except GeneratorUnavailable as err:
                 log.warning("%s generator failed (%s); quoting the passages", used, err)
         timings.setdefault("first_token", ms())
@@ -259,7 +262,7 @@ class AnswerEngine:
             unused = "no model answer"
         elif not result.answerable:
             unused = "refused, or nothing supported"
-        elif not answers_asked(question, result.answer, evidence, citations):
+        elif not answers_asked(posed, result.answer, evidence, citations):
             unused = "not the asked value"
         elif not decision.agrees(ranked, [c.n for c in result.citations]):
             unused = "cites no passage the decision ranks high"
@@ -281,28 +284,27 @@ class AnswerEngine:
             switch = ("\n\n" if generator is not None else "") + quoted.answer
         else:
             switch = None  # the model's checked answer, already streamed
-        reworded = False
         if (
             switch is not None
-            and self._rewords(generator, question, result, evidence)
+            and self._rewords(generator, posed, result, evidence)
             and not (turn is not None and turn.others_waiting())
         ):
             # the quote answered: the model answers again from the quoted sentences alone
-            prompt = self._quote_messages(question, picked, citations)
+            prompt = self._quote_messages(posed, picked, citations)
             # a token cap of its own: the memo and the replays tell it from the answer call
             worder = yield from writer(prompt, self.settings.max_answer_tokens)
             if worder is not None:
                 yield TokenEvent("\n\n")  # after the model's first text
                 own = yield from self._in_own_words(
-                    question, prompt, picked, evidence, citations, worder
+                    posed, prompt, picked, evidence, citations, worder
                 )
                 if own is not None:
-                    result, used, switch, reworded = own, worder.name, None, True
+                    result, used, switch = own, worder.name, None
                     timings["reword"] = ms()
                 else:
                     switch = "\n\n" + quoted.answer
         translator = None
-        if not reworded and self._translates(generator, question, result):
+        if self._translates(generator, question, result):
             # an English question answered in French (a quote, or the model copying the
             # passages), or refused with the nearest French passage: the quote put into
             # English, checked against it
@@ -317,10 +319,21 @@ class AnswerEngine:
         elif switch is not None:
             yield TokenEvent(switch)
         result.timings_ms = {**timings, "total": ms()}
+        result.question, result.language = question.text, language  # not the French rewrite
         result.generator = used
         result.query = query
         result.confidence = None if confidence is None else round(confidence, 3)
         yield AnswerEvent(result)
+
+    def _in_french(self, question: Question) -> Question:
+        """The question the model answers and the checks read. An English question with
+        a French rewrite is answered in French over the French passages, then the answer
+        is translated and checked against it (``settings.english_via_french``): the
+        citation checker then compares the model's words with the passages' own, where
+        across languages it can compare only names, numbers and shared stems."""
+        if not (self.settings.english_via_french and question.language == "en" and question.french):
+            return question
+        return replace(analyse(question.french, "fr"), asked=question.asked)
 
     def _rewords(
         self,
@@ -408,7 +421,7 @@ class AnswerEngine:
         for piece in translation.english_pieces(body, generator):
             pieces.append(piece)
             yield TokenEvent(piece)
-        english = "".join(pieces).strip()
+        english = translation.with_source_citations("".join(pieces).strip(), body)
         if translation.faithful(english, body, self.index.embed_model):
             return kept + english
         log.info("translation of the answer refused; it stays in the passages' language")

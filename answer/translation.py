@@ -28,6 +28,7 @@ from answer.facts import (
     missing_facts,
     sentence_facts,
     split_sentences,
+    with_markers,
 )
 from answer.generators import ChatMessage, Generator
 from answer.prompts import translate_answer_messages
@@ -90,12 +91,28 @@ def faithful(
     low, high = LENGTH_RATIO
     if not english or not low * len(french) <= len(english) <= high * len(french):
         return False
-    if detect_language(english) != "en":
+    if not _reads_english(english, french):
         return False
     pairs = aligned(english, french)
     if pairs is None or not all(keeps_facts(e, f) for e, f in pairs):
         return False
     return all(c >= min_cosine for c in similarities(embed, pairs))
+
+
+# Fewer words than this and the language detector cannot tell ("April 23, 2009 [1]" was
+# read as another language): a short answer is English when it is not its source's words.
+SHORT_WORDS = 4
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _reads_english(english: str, french: str) -> bool:
+    """The translation is English: detected so, or, for a short answer ("2009 [1]",
+    "April 23, 2009 [1]"), not the French words left as they were."""
+    words = _WORD.findall(MARKER.sub(" ", english))
+    if len(words) >= SHORT_WORDS:
+        return detect_language(english) == "en"
+    source = {fold(w) for w in _WORD.findall(MARKER.sub(" ", french))}
+    return not words or {fold(w) for w in words} != source
 
 
 def keeps_facts(english: str, french: str) -> bool:
@@ -138,6 +155,23 @@ def aligned(english: str, french: str) -> list[tuple[str, str]] | None:
     en = [u.text for u in split_sentences(english)]
     fr = [u.text for u in split_sentences(french)]
     return list(zip(en, fr, strict=True)) if len(en) == len(fr) else None
+
+
+def with_source_citations(english: str, french: str) -> str:
+    """``english`` with the citations the model dropped ("2009" for "2009 [1]") given
+    back: when the sentences align one to one, a sentence citing nothing cites what its
+    source cites. The other checks of ``faithful`` still apply to the result."""
+    units = split_sentences(english)
+    sources = [u.text for u in split_sentences(french)]
+    if len(units) != len(sources):
+        return english
+    out = []
+    for unit, source in zip(units, sources, strict=True):
+        text = unit.text
+        if not cited_numbers(text) and cited_numbers(source):
+            text = with_markers(text, cited_numbers(source))
+        out.append(unit.prefix + text + unit.sep)
+    return "".join(out).strip()
 
 
 def similarities(embed: BaseEmbedding, pairs: list[tuple[str, str]]) -> list[float]:

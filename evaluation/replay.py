@@ -66,8 +66,9 @@ def recording(paths: list[Path]) -> dict[Key, str]:
 class Replayed:
     """A generator that answers from a recording and asks the real model the rest.
 
-    The rest (rewrites of English questions and follow-ups) is kept in ``calls``, a JSON
-    file, so a second replay needs no model at all. (Before session 15 the model's output
+    The rest (rewrites of English questions and follow-ups, answers to prompts the
+    recording lacks) is kept in ``calls``, a JSON file, so a second replay needs no model
+    at all. (Before session 15 the model's output
     also depended on what its prompt cache held before, and the file was what made two
     replays identical; ``local._settle_cache`` now makes it a function of the prompt.)"""
 
@@ -89,12 +90,11 @@ class Replayed:
             self.replayed += 1
             yield self.recorded[self.current]
             return
-        if max_tokens is None:
-            self.generated += 1
-            yield from self.real.stream(messages, max_tokens=max_tokens)
-            return
+        # any other call (a rewrite, an answer the recording lacks) goes to the model once,
+        # then comes from the file: greedy decoding makes it a function of the prompt
         key = hashlib.sha256(repr((messages, max_tokens)).encode()).hexdigest()
         if key not in self.calls:
+            self.generated += max_tokens is None
             self.calls[key] = "".join(self.real.stream(messages, max_tokens=max_tokens))
             if self.calls_file is not None:
                 self.calls_file.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")

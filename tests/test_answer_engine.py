@@ -379,3 +379,56 @@ def test_an_answer_from_the_quote_must_keep_every_value_its_best_sentence_gives(
     # a reason has no value to keep: its quote stays a quote
     why = analyse("Pourquoi l'accord a-t-il été signé ?")
     assert not keeps_quote(why, signed, "Pour coopérer [1].")
+
+
+class AnswersInFrench:
+    """A scripted model: rewrites the English question in French, answers it in French
+    from the passage that gives the count, and translates that answer into English."""
+
+    name = "scripted"
+    rewrite = (
+        "Combien de projets de coopération transfrontalière développent des actions dans "
+        "le Nord-Pas de Calais ?"
+    )
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def stream(self, messages, max_tokens=None):
+        prompt = next(m["content"] for m in messages if m["role"] == "user")
+        self.prompts.append(prompt)
+        if "translate this question" in prompt:
+            yield self.rewrite
+        elif "translate this French text" in prompt:
+            n = re.search(r"\[(\d+)\]", prompt).group(1)
+            yield f"172 cross-border cooperation projects carry out actions [{n}]."
+        else:
+            blocks = re.split(r"\n(?=\[\d+\])", prompt)
+            n = next((b[1] for b in blocks if "172 projets" in b), "1")
+            yield f"172 projets de coopération transfrontalière développent des actions [{n}]."
+
+
+def test_an_english_question_is_answered_in_french_then_translated(
+    seed_settings: Settings, index_service
+) -> None:
+    model = AnswersInFrench()
+    question = "How many cross-border projects carry out actions in the Nord-Pas de Calais?"
+    result = AnswerEngine(seed_settings, index_service, model).ask(question)
+    answer_prompt = next(p for p in model.prompts if "Passages:" in p)
+    # the model answered the French rewrite, over the French passages
+    assert f"Question: {AnswersInFrench.rewrite}" in answer_prompt
+    assert question not in answer_prompt
+    # its French answer passed the checker, and the English translation of it is shown
+    assert result.answerable and result.generator == "scripted", result.answer
+    assert result.language == "en" and result.question == question
+    assert_cited_fact(result, "172")
+    assert "cross-border cooperation projects" in result.answer
+
+
+def test_english_via_french_can_be_turned_off(seed_settings: Settings, index_service) -> None:
+    settings = seed_settings.model_copy(update={"english_via_french": False})
+    model = AnswersInFrench()
+    question = "How many cross-border projects carry out actions in the Nord-Pas de Calais?"
+    AnswerEngine(settings, index_service, model).ask(question)
+    answer_prompt = next(p for p in model.prompts if "Passages:" in p)
+    assert f"Question: {question}" in answer_prompt

@@ -56,9 +56,12 @@ def test_a_replay_reads_recorded_answers_and_keeps_the_model_s_rewrites(tmp_path
     again = Replayed(real, recorded, calls)
     assert "".join(again.stream(rewrite, max_tokens=60)) == "live 60"
     assert real.calls == 1
-    # an answer the recording lacks is generated
+    # an answer the recording lacks is generated once, then read from the file too
     replayed.current = ("q2", 1)
     assert "".join(replayed.stream(rewrite)) == "live None" and replayed.generated == 1
+    third = Replayed(real, recorded, calls)
+    third.current = ("q2", 1)
+    assert "".join(third.stream(rewrite)) == "live None" and real.calls == 2
 
 
 def test_a_floor_refuses_what_lies_under_it_and_none_wins_a_tie() -> None:

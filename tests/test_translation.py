@@ -7,7 +7,7 @@ import pytest
 
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
-from answer.translation import faithful
+from answer.translation import faithful, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
@@ -92,7 +92,6 @@ def test_a_model_answer_copied_in_french_is_put_into_english(ask) -> None:
     [
         ENGLISH.replace("2000", "2001"),  # a number the quote does not give
         ENGLISH.replace("[1]", "[2]"),  # another passage cited
-        ENGLISH.replace(" [1]", ""),  # the citation dropped
         "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé des liens [1].",
         "Yes [1].",  # far shorter: something was left out
     ],
@@ -102,6 +101,11 @@ def test_a_translation_that_does_not_keep_the_quote_leaves_it_in_french(ask, wro
     assert model.translated
     assert result.answerable and result.generator == "extractive"
     assert QUOTED in result.answer and "2001" not in result.answer
+
+
+def test_a_translation_that_dropped_the_citation_gets_its_source_citation(ask) -> None:
+    result, _model = ask(ASKED, ENGLISH.replace(" [1]", ""))
+    assert result.answer == EXTRACTIVE_LEAD["en"] + ENGLISH
 
 
 def test_french_questions_and_quick_answers_are_not_translated(ask) -> None:
@@ -133,6 +137,20 @@ def test_faithful_needs_each_sentence_to_keep_its_source(index_service) -> None:
     assert faithful("The Nord - Pas-de-Calais Region signed an agreement with Brazil [1].",
                     region, embed)  # fmt: skip
     assert not faithful("The North-West Region signed an agreement with Brazil [1].", region, embed)
+
+
+def test_a_short_answer_is_translated_and_keeps_its_citation(index_service) -> None:
+    embed = index_service.embed_model
+    french = "Le 23 avril 2009 [1]."
+    # too short for the language detector; still English, and not the French left as is
+    assert faithful("April 23, 2009 [1].", french, embed)
+    assert not faithful(french, french, embed)
+    # the model dropped the citation: the aligned source's is given back, then checked
+    assert with_source_citations("April 23, 2009.", french) == "April 23, 2009 [1]."
+    assert with_source_citations("2009", "2009 [2]") == "2009 [2]"
+    # sentences that do not align are left as they are (faithful rejects them)
+    two = "Signed in 2009. In Brazil."
+    assert with_source_citations(two, french) == two
 
 
 def test_a_refusal_quotes_its_nearest_passage_in_english(ask) -> None:
