@@ -179,6 +179,15 @@ def _restates(claim: str, question: str) -> bool:
     return bool(words) and all(set(stems(w)) & asked for w in words)
 
 
+_PLACEHOLDER = re.compile(r"\s*\[n\]")
+# A claim whose last word is an article or a preposition was cut off mid-phrase (the model
+# stopped copying a sentence); no sentence of either language ends so.
+_CUT_SHORT = re.compile(
+    r"\b(?:le|la|les|un|une|des|du|de|au|aux|à|the|an|of|to)\s*[.;:,…]*\s*$|\b[ld]['’]\s*$",
+    re.IGNORECASE,
+)
+
+
 def check_answer(
     answer: str, citations: list[Citation], language: Language, question: str | None = None
 ) -> CheckResult:
@@ -188,6 +197,8 @@ def check_answer(
     French) passages, so their names are matched more loosely. French and English stems are
     always both compared. With ``question``, a sentence that only restates it is removed.
     """
+    # the prompt's "[n]" copied as it is cites nothing: dropped like an out-of-range marker
+    answer = _PLACEHOLDER.sub("", answer)
     support = _Support(citations, language)
     kept: list[AnswerUnit] = []
     removed: list[str] = []
@@ -202,9 +213,14 @@ def check_answer(
             # punctuation, "Oui.", a lone heading: keep without citation
             kept.append(AnswerUnit(unit.prefix, with_markers(text, []) if ns else text, unit.sep))
             continue
-        if (question and _restates(claim, question)) or claim.rstrip().endswith("?"):
-            # it echoes the question, or asks one ("Dans quel but le projet a été créé ?"):
-            # no answer either way
+        if (
+            (question and _restates(claim, question))
+            or claim.rstrip().endswith("?")
+            or _CUT_SHORT.search(claim)
+        ):
+            # it echoes the question, asks one ("Dans quel but le projet a été créé ?"),
+            # or stops on an article or a preposition ("le front traversait la [2]"): no
+            # answer either way
             removed.append(text.strip())
             continue
         if support.score(claim, facts, tuple(valid)) is not None:

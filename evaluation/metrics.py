@@ -8,12 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from answer.citations import cited_numbers
 from answer.types import Citation
-
-try:  # the project's one text module (folding, language guess)
-    from ingest.text import detect_language, fold
-except ImportError:  # pragma: no cover - before the helpers moved to ingest/text.py
-    from answer.citations import fold  # type: ignore[no-redef]
-    from answer.text import detect_language  # type: ignore[no-redef]
+from ingest.text import detect_language, fold, language_scores
 
 
 def norm(text: str) -> str:
@@ -68,9 +63,14 @@ def share(flags: Sequence[bool]) -> float | None:
 CITATION_MARKER = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 
 
-def answer_language(answer: str) -> str:
-    """The language an answer is written in, its ``[n]`` markers stripped."""
-    return detect_language(CITATION_MARKER.sub(" ", answer))
+def answer_language(answer: str) -> str | None:
+    """The language an answer is written in, its ``[n]`` markers stripped; None when it
+    has no word of either language ("2009 [1]", "April 23, 2009 [1]"): such an answer is
+    in the question's language, whichever it is."""
+    text = CITATION_MARKER.sub(" ", answer)
+    if language_scores(text) == (0.0, 0.0):
+        return None
+    return detect_language(text)
 
 
 def overlaps(span: tuple[int, int], others: Iterable[tuple[int, int]]) -> bool:

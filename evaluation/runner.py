@@ -119,7 +119,7 @@ def score_turn(
     if result.answerable:  # a refusal asserts nothing (its corpus summary lists titles)
         row.invented_numbers = numbers_absent(result.answer, result.citations)
         row.answer_language = metrics.answer_language(result.answer)
-        row.language_ok = row.answer_language == row.lang
+        row.language_ok = row.answer_language in (row.lang, None)
     if not turn.answerable:
         row.refusal_correct = row.correct = not result.answerable
         row.answered_wrongly = result.answerable

@@ -105,6 +105,13 @@ def detect_language(text: str) -> Language:
     ``langdetect`` is slow to load and unstable on the short questions users type
     ("Qui est X ?" flips between runs); stop words decide these reliably.
     """
+    fr_score, en_score = language_scores(text)
+    return "en" if en_score > fr_score else "fr"
+
+
+def language_scores(text: str) -> tuple[float, float]:
+    """The French and English evidence of ``text``: its stop words of each language (and
+    French accents); (0, 0) for a text in no language ("2009", "April 23, 2009")."""
     sw = stop_words()
     fr_score = en_score = 0.0
     for w in words(text):
@@ -114,7 +121,7 @@ def detect_language(text: str) -> Language:
         en_score += w in sw["en"]
         if any(c in "éèêàùçôîûœ" for c in w):
             fr_score += 0.5
-    return "en" if en_score > fr_score else "fr"
+    return fr_score, en_score
 
 
 @lru_cache(maxsize=2)

@@ -92,6 +92,12 @@ def test_citation_beyond_given_passages_is_dropped(passages: list[Citation]) -> 
     )
     assert "[7]" not in result.answer
     assert result.cited == [2]
+    # the prompt's placeholder copied as it is ("[n]") cites nothing either
+    copied = check_answer("Le programme RESCUE a duré de 2002 à 2005 [1] [n].", passages, "fr")
+    assert copied.answer == "Le programme RESCUE a duré de 2002 à 2005 [1]."
+    # a copy cut off after an article is no claim
+    cut = check_answer("Le programme RESCUE a duré de 2002 à la [1].", passages, "fr")
+    assert not cut.answerable
     # an out-of-range citation on an unsupported claim leaves nothing to cite
     refused = check_answer("Le Parc a été créé en 1987 [7].", passages, "fr")
     assert not refused.answerable and refused.answer == "" and refused.cited == []

@@ -289,6 +289,10 @@ def test_scripted_results_are_scored_as_the_user_would_judge_them() -> None:
     assert in_french.key_hit and in_french.language_ok is False
     in_english = _scored(english, "There are 172 projects [1].", True, "extractive")
     assert in_english.language_ok is True
+    # a bare value is in no language: it answers in the question's, whichever it is
+    for value in ("172 [1].", "April 23, 2009 [1]."):
+        assert _scored(english, value, True).language_ok is True
+    assert _scored(english, "Le 23 avril 2009 [1].", True).language_ok is False
     trap = Turn("Quel est le budget de 2030 ?", answerable=False, kind="near-miss")
     fooled = _scored(trap, "Le budget est de 222 opérateurs [1].", True)
     assert fooled.refusal_correct is False and fooled.answered_wrongly
