@@ -14,6 +14,7 @@ from answer.citations import answers_asked, check_answer, supporting_span, witho
 from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import Evidence, gather, window
+from answer.facts import MARKER
 from answer.generators import Generator, make_generator
 from answer.generators.memo import Memo, Recording
 from answer.prompts import (
@@ -43,7 +44,7 @@ from answer.types import (
 )
 from index.priority import answering
 from index.service import IndexService
-from ingest.text import detect_language
+from ingest.text import detect_language, language_scores
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -407,7 +408,13 @@ class AnswerEngine:
         if generator is None or not self.settings.translate_answers:
             return False
         _kept, quote = _quoted_part(result)
-        return question.language == "en" and bool(quote) and detect_language(quote) != "en"
+        # a reply in no language ("2009 [1]", "Catherine Bertram [1]") needs no translation
+        return (
+            question.language == "en"
+            and bool(quote)
+            and detect_language(quote) != "en"
+            and language_scores(MARKER.sub(" ", quote)) != (0.0, 0.0)
+        )
 
     def _in_english(
         self, answer: AnswerResult, generator: Generator

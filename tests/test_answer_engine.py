@@ -391,8 +391,14 @@ class AnswersInFrench:
         "le Nord-Pas de Calais ?"
     )
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        answer: str = "172 projets de coopération transfrontalière développent des actions [{n}].",
+        rewrite: str = rewrite,
+        holding: str = "172 projets",
+    ) -> None:
         self.prompts: list[str] = []
+        self.answer, self.rewrite, self.holding = answer, rewrite, holding
 
     def stream(self, messages, max_tokens=None):
         prompt = next(m["content"] for m in messages if m["role"] == "user")
@@ -404,8 +410,8 @@ class AnswersInFrench:
             yield f"172 cross-border cooperation projects carry out actions [{n}]."
         else:
             blocks = re.split(r"\n(?=\[\d+\])", prompt)
-            n = next((b[1] for b in blocks if "172 projets" in b), "1")
-            yield f"172 projets de coopération transfrontalière développent des actions [{n}]."
+            n = next((b[1] for b in blocks if self.holding in b), "1")
+            yield self.answer.format(n=n)
 
 
 def test_an_english_question_is_answered_in_french_then_translated(
@@ -423,6 +429,21 @@ def test_an_english_question_is_answered_in_french_then_translated(
     assert result.language == "en" and result.question == question
     assert_cited_fact(result, "172")
     assert "cross-border cooperation projects" in result.answer
+
+
+def test_an_answer_in_no_language_is_not_sent_for_translation(
+    seed_settings: Settings, index_service
+) -> None:
+    model = AnswersInFrench(
+        answer="2009 [{n}].",
+        rewrite="En quelle année l'accord de coopération avec le Minas Gerais a-t-il été signé ?",
+        holding="Minas Gerais un accord",
+    )
+    question = "In which year was the cooperation agreement with Minas Gerais signed?"
+    result = AnswerEngine(seed_settings, index_service, model).ask(question)
+    assert result.answerable and result.generator == "scripted", result.answer
+    assert re.fullmatch(r"2009 \[\d\]\.", result.answer)
+    assert not any("translate this French text" in p for p in model.prompts)
 
 
 def test_english_via_french_can_be_turned_off(seed_settings: Settings, index_service) -> None:
