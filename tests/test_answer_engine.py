@@ -417,9 +417,10 @@ class AnswersInFrench:
 def test_an_english_question_is_answered_in_french_then_translated(
     seed_settings: Settings, index_service
 ) -> None:
+    settings = seed_settings.model_copy(update={"english_via_french": True})
     model = AnswersInFrench()
     question = "How many cross-border projects carry out actions in the Nord-Pas de Calais?"
-    result = AnswerEngine(seed_settings, index_service, model).ask(question)
+    result = AnswerEngine(settings, index_service, model).ask(question)
     answer_prompt = next(p for p in model.prompts if "Passages:" in p)
     # the model answered the French rewrite, over the French passages
     assert f"Question: {AnswersInFrench.rewrite}" in answer_prompt
@@ -446,10 +447,9 @@ def test_an_answer_in_no_language_is_not_sent_for_translation(
     assert not any("translate this French text" in p for p in model.prompts)
 
 
-def test_english_via_french_can_be_turned_off(seed_settings: Settings, index_service) -> None:
-    settings = seed_settings.model_copy(update={"english_via_french": False})
+def test_english_via_french_is_off_by_default(seed_settings: Settings, index_service) -> None:
     model = AnswersInFrench()
     question = "How many cross-border projects carry out actions in the Nord-Pas de Calais?"
-    AnswerEngine(settings, index_service, model).ask(question)
+    AnswerEngine(seed_settings, index_service, model).ask(question)
     answer_prompt = next(p for p in model.prompts if "Passages:" in p)
     assert f"Question: {question}" in answer_prompt
