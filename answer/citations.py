@@ -213,14 +213,9 @@ def check_answer(
             # punctuation, "Oui.", a lone heading: keep without citation
             kept.append(AnswerUnit(unit.prefix, with_markers(text, []) if ns else text, unit.sep))
             continue
-        if (
-            (question and _restates(claim, question))
-            or claim.rstrip().endswith("?")
-            or _CUT_SHORT.search(claim)
-        ):
-            # it echoes the question, asks one ("Dans quel but le projet a été créé ?"),
-            # or stops on an article or a preposition ("le front traversait la [2]"): no
-            # answer either way
+        if (question and _restates(claim, question)) or claim.rstrip().endswith("?"):
+            # it echoes the question, or asks one ("Dans quel but le projet a été créé ?"):
+            # no answer either way
             removed.append(text.strip())
             continue
         if support.score(claim, facts, tuple(valid)) is not None:
@@ -262,13 +257,17 @@ def check_answer(
     return CheckResult(answer=text, cited=sorted(cited), removed=removed, answerable=bool(cited))
 
 
-def without_not_given(answer: str) -> str:
-    """A model's answer without its sentences saying the documents lack something ("le nom
-    n'est pas mentionné"): its own words for a refusal, never a claim to show as one."""
+def model_claims(answer: str) -> str:
+    """A model's answer without the sentences that claim nothing: those saying the
+    documents lack something ("le nom n'est pas mentionné", its own words for a refusal)
+    and those cut off on an article or a preposition ("le front traversait la [2]", a copy
+    the model stopped mid-phrase). Model text only: a quote keeps a passage's sentence as
+    the passage has it, chunk boundary included."""
     return "".join(
         u.prefix + u.text + u.sep
         for u in split_sentences(answer)
         if not says_not_given(MARKER.sub(" ", u.text))
+        and not _CUT_SHORT.search(MARKER.sub(" ", u.text))
     ).strip()
 
 

@@ -10,7 +10,7 @@ from contextlib import closing
 from dataclasses import replace
 
 from answer import decision, fallback, translation
-from answer.citations import answers_asked, check_answer, supporting_span, without_not_given
+from answer.citations import answers_asked, check_answer, model_claims, supporting_span
 from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import Evidence, gather, window
@@ -251,7 +251,7 @@ class AnswerEngine:
                             timings["first_token"] = ms()
                         pieces.append(piece)
                         yield TokenEvent(piece)
-                result = self._checked(without_not_given("".join(pieces)), posed, citations)
+                result = self._checked(model_claims("".join(pieces)), posed, citations)
             except GeneratorUnavailable as err:
                 log.warning("%s generator failed (%s); quoting the passages", used, err)
         timings.setdefault("first_token", ms())
@@ -388,7 +388,7 @@ class AnswerEngine:
         except GeneratorUnavailable as err:
             log.warning("%s generator failed (%s); the quote stays", generator.name, err)
             return None
-        own = self._checked(without_not_given("".join(pieces)), question, citations)
+        own = self._checked(model_claims("".join(pieces)), question, citations)
         if (
             own.answerable
             and {c.n for c in own.citations} <= {s.n for s in picked}
