@@ -264,11 +264,14 @@ def model_claims(answer: str) -> str:
     the model stopped mid-phrase). Model text only: a quote keeps a passage's sentence as
     the passage has it, chunk boundary included."""
     return "".join(
-        u.prefix + u.text + u.sep
-        for u in split_sentences(answer)
-        if not says_not_given(MARKER.sub(" ", u.text))
-        and not _CUT_SHORT.search(MARKER.sub(" ", u.text))
+        u.prefix + u.text + u.sep for u in split_sentences(answer) if _claims(u.text)
     ).strip()
+
+
+def _claims(sentence: str) -> bool:
+    """The model's sentence neither says a fact is not given nor stops mid-phrase."""
+    claim = MARKER.sub(" ", sentence)
+    return not says_not_given(claim) and not _CUT_SHORT.search(claim)
 
 
 EVIDENCE_MIN_OVERLAP = 0.4  # below this no sentence of the passage is shown as the support

@@ -14,7 +14,6 @@ from answer.citations import answers_asked, check_answer, model_claims, supporti
 from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
 from answer.evidence import Evidence, gather, window
-from answer.facts import MARKER
 from answer.generators import Generator, make_generator
 from answer.generators.memo import Memo, Recording
 from answer.prompts import (
@@ -44,7 +43,7 @@ from answer.types import (
 )
 from index.priority import answering
 from index.service import IndexService
-from ingest.text import detect_language, language_scores
+from ingest.text import detect_language, in_no_language
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -413,7 +412,7 @@ class AnswerEngine:
             question.language == "en"
             and bool(quote)
             and detect_language(quote) != "en"
-            and language_scores(MARKER.sub(" ", quote)) != (0.0, 0.0)
+            and not in_no_language(quote)
         )
 
     def _in_english(

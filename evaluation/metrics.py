@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from answer.citations import cited_numbers
 from answer.types import Citation
-from ingest.text import detect_language, fold, language_scores
+from ingest.text import detect_language, fold, in_no_language
 
 
 def norm(text: str) -> str:
@@ -68,9 +68,7 @@ def answer_language(answer: str) -> str | None:
     has no word of either language ("2009 [1]", "April 23, 2009 [1]"): such an answer is
     in the question's language, whichever it is."""
     text = CITATION_MARKER.sub(" ", answer)
-    if language_scores(text) == (0.0, 0.0):
-        return None
-    return detect_language(text)
+    return None if in_no_language(text) else detect_language(text)
 
 
 def overlaps(span: tuple[int, int], others: Iterable[tuple[int, int]]) -> bool:

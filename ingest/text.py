@@ -124,6 +124,12 @@ def language_scores(text: str) -> tuple[float, float]:
     return fr_score, en_score
 
 
+def in_no_language(text: str) -> bool:
+    """``text`` holds no word of either language: a bare value ("2009 [1]", "April 23,
+    2009", "Catherine Bertram [1]"), in the language of whoever reads it."""
+    return language_scores(text) == (0.0, 0.0)
+
+
 @lru_cache(maxsize=2)
 def stemmer(language: str) -> Stemmer.Stemmer:
     """PyStemmer's Snowball stemmer (``"french"`` or ``"english"``)."""
