@@ -104,6 +104,12 @@ class Settings(BaseSettings):
     # an English question answered by quoting French passages: the model translates the
     # quote, checked sentence by sentence (answer/translation.py); off = the quote in French
     translate_answers: bool = True
+    # a refusal's nearest passage put into English as well. Off: it is quoted as written.
+    # The small model's translation of a passage it need not answer from cost 4-8 s a
+    # refusal (half the English turns) and can misread it (« s'est décliné » given as "was
+    # terminated", which the translation check passed); a refusal's quote is there to be
+    # checked against the source, so it stays verbatim (README, session 18)
+    translate_refusals: bool = False
     # an English question with a French rewrite is answered in French over the French
     # passages, checked there, then translated as above (answer/engine.py ``_in_french``).
     # Off by default: live on this machine, both ways, it changed no outcome on balance

@@ -402,10 +402,12 @@ class AnswerEngine:
         self, generator: Generator | None, question: Question, result: AnswerResult
     ) -> bool:
         """An English question's reply quoting passages of another language (an answer, or
-        a refusal's nearest passage), and a model to put the quote into English
-        (``settings.translate_answers``)."""
+        a refusal's nearest passage with ``settings.translate_refusals``), and a model to
+        put the quote into English (``settings.translate_answers``)."""
         if generator is None or not self.settings.translate_answers:
             return False
+        if not result.answerable and not self.settings.translate_refusals:
+            return False  # a refusal's nearest passage is quoted as written
         _kept, quote = _quoted_part(result)
         # a reply in no language ("2009 [1]", "Catherine Bertram [1]") needs no translation
         return (
@@ -444,7 +446,11 @@ class AnswerEngine:
             log.warning("could not translate the question: %s", err)
             return None
         line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
-        return line.strip(" \"'«»") or None
+        line = line.strip(" \"'«»")
+        if not line or not translation.usable_rewrite(question, line):
+            log.info("French rewrite not used: %r", line)
+            return None
+        return line
 
     def _messages(
         self,

@@ -7,7 +7,7 @@ import pytest
 
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
-from answer.translation import faithful, with_source_citations
+from answer.translation import faithful, usable_rewrite, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
@@ -153,18 +153,55 @@ def test_a_short_answer_is_translated_and_keeps_its_citation(index_service) -> N
     assert with_source_citations(two, french) == two
 
 
-def test_a_refusal_quotes_its_nearest_passage_in_english(ask) -> None:
-    """The documents name no chair of the park: the refusal stays a refusal, in English,
-    and the nearest passage it shows is put into English too, checked as answers are."""
-    asked = "Who chairs the Parc naturel des Plaines de l'Escaut?"
-    english = (
-        "The Parc naturel des Plaines de l’Escaut in Belgium and the Parc naturel régional "
-        "Scarpe-Escaut in France have developed a joint land management project to form the "
-        "« Parc Naturel Transfrontalier du Hainaut » [1]."
-    )
-    result, model = ask(asked, english)
+REFUSED = "Who chairs the Parc naturel des Plaines de l'Escaut?"
+REFUSAL_ENGLISH = (
+    "The Parc naturel des Plaines de l’Escaut in Belgium and the Parc naturel régional "
+    "Scarpe-Escaut in France have developed a joint land management project to form the "
+    "« Parc Naturel Transfrontalier du Hainaut » [1]."
+)
+
+
+def test_a_refusal_quotes_its_nearest_passage_as_written(ask) -> None:
+    """The documents name no chair of the park: the refusal is in English, and the nearest
+    passage it shows is the document's own sentence, not a translation (no model call)."""
+    result, model = ask(REFUSED, REFUSAL_ENGLISH)
+    assert not result.answerable and not model.translated
+    assert result.answer.startswith(f"{NOT_GIVEN['en']['who']} {NEAREST_FACTS['en']} ")
+    assert "ont développé un projet commun" in result.answer
+    assert "translate_answer" not in result.timings_ms
+
+
+def test_a_refusal_quotes_its_nearest_passage_in_english_when_asked(
+    seed_settings: Settings, index_service
+) -> None:
+    """With ``translate_refusals`` the nearest passage is put into English too, checked as
+    answers are."""
+    settings = seed_settings.model_copy(update={"translate_refusals": True})
+
+    def run(translation: str):
+        model = Translator(translation, REFUSAL)
+        return AnswerEngine(settings, index_service, model).ask(REFUSED), model
+
+    result, model = run(REFUSAL_ENGLISH)
     assert not result.answerable and model.translated
-    assert result.answer == f"{NOT_GIVEN['en']['who']} {NEAREST_FACTS['en']} {english}"
+    assert result.answer == f"{NOT_GIVEN['en']['who']} {NEAREST_FACTS['en']} {REFUSAL_ENGLISH}"
     # a translation that does not keep the passage (here its citation) leaves it as written
-    result, _ = ask(asked, english.replace("[1]", "[2]"))
+    result, _ = run(REFUSAL_ENGLISH.replace("[1]", "[2]"))
     assert not result.answerable and "ont développé un projet commun" in result.answer
+
+
+def test_a_rewrite_that_is_no_question_is_not_used() -> None:
+    """What the small model wrote instead of a French question (seed dev half) would steer
+    retrieval away; real rewrites, with or without "?", are kept."""
+    assert not usable_rewrite("the MBM's experience is tied to what field",
+                              "La réponse est dans le passage [2].")  # fmt: skip
+    assert not usable_rewrite("What does BMU stand for?",
+                              "BMU est l'acronyme pour « Bureau de la Mission ».")  # fmt: skip
+    assert not usable_rewrite("will the cooperation go on, and where",
+                              "La question est déjà en français.")  # fmt: skip
+    assert usable_rewrite("When was the agreement with Minas Gerais signed?",
+                          "Quand a été signé l'accord avec Minas Gerais ?")  # fmt: skip
+    assert usable_rewrite("Phone number for the MBM contact?",
+                          "Numéro de téléphone pour le contact de la MBM")  # fmt: skip
+    assert usable_rewrite("Which passage of the report quotes the prefect?",
+                          "Quel passage du rapport cite le préfet ?")  # fmt: skip
