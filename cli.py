@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in ("ingest", "status", "search"):
         own_process = argv is None  # the ``passerelle`` script, not a caller's main([...])
+        if own_process and args.command == "ingest":
+            _lower_own_priority()
         if own_process:  # chromadb and llama-index make about a million objects, no garbage:
             gc.disable()  # collecting during their imports cost ~0.25 s of `passerelle search`
         from index import commands
@@ -95,6 +97,18 @@ def main(argv: list[str] | None = None) -> int:
     import app
 
     return app.serve(args)
+
+
+def _lower_own_priority() -> None:
+    """Run this whole ``passerelle ingest`` process at the ingest's priority
+    (``PASSERELLE_INGEST_NICE``), its start as well as its embedding: importing chromadb
+    and llama-index and loading the embedding model take about 3 s of CPU, which a chat
+    served on the same cores needs more. Alone on the machine it runs as fast. Its own
+    process: never raised back."""
+    from settings import Settings
+
+    with contextlib.suppress(OSError, ValueError):
+        os.nice(max(0, Settings().ingest_nice - os.nice(0)))
 
 
 def _exit_now(code: int) -> None:

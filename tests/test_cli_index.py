@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,26 @@ def test_ingest_json(ingested: dict, env: dict[str, str]) -> None:
     assert isinstance(ingested["chunks"], int) and ingested["chunks"] > 5
     assert isinstance(ingested["seconds"], float) and ingested["seconds"] > 0
     assert (Path(env["PASSERELLE_DATA_DIR"]) / "chroma").is_dir()
+
+
+def test_ingest_runs_at_low_priority_from_its_start(ingested: dict, env: dict[str, str]) -> None:
+    """A ``passerelle ingest`` next to a served chat yields the CPU from its first imports,
+    not only while it embeds: its nice value, read from /proc while it runs."""
+    proc = subprocess.Popen(
+        [str(PASSERELLE), "ingest", "--dry-run", "--json"],
+        env={**os.environ, **env, "PASSERELLE_INGEST_NICE": "17"},
+        cwd=Path(env["PASSERELLE_CORPUS_DIR"]).parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    seen = set()
+    while proc.poll() is None:
+        with contextlib.suppress(OSError, IndexError):
+            stat = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seen.add(int(stat[16]))  # field 19 of stat: nice
+        time.sleep(0.02)
+    assert proc.returncode == 0, proc.stderr.read()
+    assert max(seen) >= 17  # from 0 (the test's own priority) before it lowered itself
 
 
 def test_ingest_again_text_and_dry_run(ingested: dict, env: dict[str, str]) -> None:
