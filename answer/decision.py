@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from answer import acronyms
 from answer.evidence import Evidence, Sentence
 from answer.question import Question
 from ingest.text import content_terms, fold, is_label, stems
@@ -48,6 +49,10 @@ MODEL_FLOOR: float | None = None
 # utility 0.120 -> 0.151, seed French key recall 37.9 -> 42.4 %, answered wrongly
 # 12.6 -> 11.4 %; PIAF span 29 % unchanged, answered wrongly 15 -> 14 %.
 AGREE_TOP = 3
+# The probability of a sentence that spells out the acronym a question asks the meaning of
+# (``answer/acronyms.py``): a fact of its letters, not a fitted score, so above any
+# threshold. On the decision data (dev: 1,246 questions, test: 1,525), see docs/answer.md.
+EXPANSION_P = 0.95
 
 FEATURES = (
     "coverage",  # weighted share of the question's terms in the sentence
@@ -202,6 +207,12 @@ def rank(
         return []
     rows = feature_rows(evidence, question, similarity)
     scored = [(fitted.probability(x), s) for x, s in zip(rows, evidence.sentences, strict=True)]
+    meant = acronyms.asked(question.text)
+    if meant:  # "BMU c'est quoi": the sentence spelling BMU out answers, whatever its words
+        scored = [
+            (max(p, EXPANSION_P) if any(acronyms.expands(s.text, w) for w in meant) else p, s)
+            for p, s in scored
+        ]
     return sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
 
 

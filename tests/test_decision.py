@@ -177,3 +177,27 @@ def test_a_model_answer_giving_someone_another_position_is_not_trusted(
     result = engine.ask(question.text)
     assert result.generator != "scripted", result.answer
     assert "dirigée par Catherine Bertram" not in result.answer
+
+
+@pytest.mark.parametrize(
+    "asked", ["BMU c'est quoi ?", "What does BMU stand for?", "que veut dire BMU"]
+)
+def test_the_sentence_spelling_out_an_acronym_answers_what_it_means(engine, asked) -> None:
+    # the brochure's list line « Bassin Minier Uni (BMU) » shares one word with the question
+    result = engine.ask(asked)
+    assert result.answerable and "Bassin Minier Uni" in result.answer, result.answer
+
+
+def test_an_acronym_is_spelt_out_only_by_its_own_initials() -> None:
+    from answer.acronyms import asked, expands
+
+    assert expands("La Mission Bassin Minier (MBM) a été créée en 2000.", "mbm")
+    assert expands("le projet « APBM » - Agir pour la connaissance, l’évaluation et la gestion "
+                   "du Patrimoine naturel et culturel du Bassin Minier", "apbm")  # fmt: skip
+    # the acronym near other words, or words that do not start with its letters
+    assert not expands("Le projet APBM finance des actions pour les Bassins Miniers.", "apbm")
+    assert not expands("La MBM joue un rôle d'appui technique auprès de la Région.", "mbm")
+    assert not expands("La Mission Bassin Minier (MBM) a été créée en 2000.", "bmu")
+    # only a question asking what something means looks for an expansion
+    assert asked("Qui dirige la MBM ?") == []
+    assert "bmu" in asked("What does BMU stand for?")

@@ -1,0 +1,73 @@
+"""What an acronym stands for: « BMU c'est quoi » is answered by « Bassin Minier Uni (BMU) ».
+
+The decision (``answer/decision.py``) scores sentences by the question's words; a question
+about an acronym has one content word, and the sentence that expands it shares only that
+word, so it ranked low (seed dev: « BMU c'est quoi », « que signifie APBM », "What does
+the acronym ICI stand for" were refused with the expansion as the nearest passage).
+Whether a sentence spells an acronym out is a fact of its letters, checked here.
+Hand-written: no installed library finds acronym definitions in French text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ingest.text import fold, folded_stop_words
+
+# Asking what an acronym means, in French or English (folded question).
+_ASKS_MEANING = re.compile(
+    r"\b(?:signifi\w*|veut dire|veulent dire|voulait dire|c'est quoi|qu'est[- ]ce que|"
+    r"stand(?:s)? for|mean(?:s|ing)?|acronyme?|sigle|definition|what is|what's)\b"
+)
+# An acronym: 2 to 8 letters, all capitals in the question or the passage ("BMU").
+_TOKEN = re.compile(r"\b[\w]{2,8}\b")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+SPAN_WORDS = 24  # an expansion is read within this many words of its acronym
+_ELISION = re.compile(r"^(?:[ldjmnst]|qu)['’]", re.IGNORECASE)
+
+
+def asked(question: str) -> list[str]:
+    """The words of ``question`` it asks the meaning of (folded, 2-8 letters): every word
+    when it asks what something means, else none. A passage decides which is an acronym
+    (written there in capitals)."""
+    folded = fold(question)
+    if not _ASKS_MEANING.search(folded):
+        return []
+    return [w for w in _TOKEN.findall(folded) if w not in folded_stop_words() and not w.isdigit()]
+
+
+def _spells(acronym: str, words: list[str]) -> bool:
+    """``words`` spell ``acronym``: the first is capitalised, its initial and the last
+    word's are the acronym's first and last letters, and the acronym's letters are
+    initials of the words in order. Stop words (articles, prepositions: the language's
+    list) never count and the others
+    may (« Agir pour la connaissance … du Patrimoine … du Bassin Minier » is APBM), but at
+    most ``2 n + 2`` of them for ``n`` letters: an expansion, not any nearby words."""
+    letters = fold(acronym)
+    kept = [_ELISION.sub("", w) for w in words]
+    kept = [w for w in kept if w and fold(w) not in folded_stop_words()]
+    if not kept or not kept[0][0].isupper() or len(kept) > 2 * len(letters) + 2:
+        return False
+    initials = [fold(w)[0] for w in kept]
+    if initials[0] != letters[0] or initials[-1] != letters[-1]:
+        return False
+    at = 0
+    for initial in initials:
+        if at < len(letters) and initial == letters[at]:
+            at += 1
+    return at == len(letters)
+
+
+def expands(sentence: str, acronym: str) -> bool:
+    """``sentence`` spells out ``acronym`` (folded): it writes the acronym in capitals
+    with its expansion just before it (« Bassin Minier Uni (BMU) ») or just after it
+    (« APBM - Agir pour … », « ICI : Itinéraire de la Culture Industrielle »)."""
+    for m in re.finditer(rf"\b{re.escape(acronym.upper())}\b", sentence):
+        before = _WORD.findall(sentence[: m.start()])[-SPAN_WORDS:]
+        after = _WORD.findall(sentence[m.end() :])[:SPAN_WORDS]
+        # the expansion ends right before the acronym: try every start of it
+        if any(_spells(acronym, before[i:]) for i in range(len(before))):
+            return True
+        if any(_spells(acronym, after[: j + 1]) for j in range(len(after))):
+            return True
+    return False
