@@ -19,10 +19,11 @@ _ASKS_MEANING = re.compile(
     r"\b(?:signifi\w*|veut dire|veulent dire|voulait dire|c'est quoi|qu'est[- ]ce que|"
     r"stand(?:s)? for|mean(?:s|ing)?|acronyme?|sigle|definition|what is|what's)\b"
 )
-# An acronym: 2 to 8 letters, all capitals in the question or the passage ("BMU").
-_TOKEN = re.compile(r"\b[\w]{2,8}\b")
+# A word whose meaning a question may ask: 2 to 8 letters; it is an acronym when a
+# passage writes it in capitals ("BMU"), whatever the question's case.
+_TOKEN = re.compile(r"\b\w{2,8}\b")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-SPAN_WORDS = 24  # an expansion is read within this many words of its acronym
+SPAN_WORDS = 24  # words read on each side of an acronym: a bound on an expansion, not fitted
 _ELISION = re.compile(r"^(?:[ldjmnst]|qu)['’]", re.IGNORECASE)
 
 
@@ -39,10 +40,10 @@ def asked(question: str) -> list[str]:
 def _spells(acronym: str, words: list[str]) -> bool:
     """``words`` spell ``acronym``: the first is capitalised, its initial and the last
     word's are the acronym's first and last letters, and the acronym's letters are
-    initials of the words in order. Stop words (articles, prepositions: the language's
-    list) never count and the others
-    may (« Agir pour la connaissance … du Patrimoine … du Bassin Minier » is APBM), but at
-    most ``2 n + 2`` of them for ``n`` letters: an expansion, not any nearby words."""
+    initials of the words in order. Stop words (articles, prepositions: the languages'
+    lists) never count and the other words may (« Agir pour la connaissance … du
+    Patrimoine … du Bassin Minier » is APBM), but at most ``2 n + 2`` of them for ``n``
+    letters: an expansion, not any nearby words."""
     letters = fold(acronym)
     kept = [_ELISION.sub("", w) for w in words]
     kept = [w for w in kept if w and fold(w) not in folded_stop_words()]
