@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.text import fold, folded_stop_words
+from ingest.text import fold, folded_stop_words, words
 
 # Asking what an acronym means, in French or English (folded question).
 _ASKS_MEANING = re.compile(
@@ -20,33 +20,31 @@ _ASKS_MEANING = re.compile(
     r"stand(?:s)? for|mean(?:s|ing)?|acronyme?|sigle|definition|what is|what's)\b"
 )
 # A word whose meaning a question may ask: 2 to 8 letters; it is an acronym when a
-# passage writes it in capitals ("BMU"), whatever the question's case.
+# passage writes it in capitals ("BMU"), whatever the question's case. Apostrophes and
+# hyphens split it ("MBM's" asks about MBM), unlike ``ingest.text.words``.
 _TOKEN = re.compile(r"\b\w{2,8}\b")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 SPAN_WORDS = 24  # words read on each side of an acronym: a bound on an expansion, not fitted
-_ELISION = re.compile(r"^(?:[ldjmnst]|qu)['’]", re.IGNORECASE)
 
 
 def asked(question: str) -> list[str]:
-    """The words of ``question`` it asks the meaning of (folded, 2-8 letters): every word
-    when it asks what something means, else none. A passage decides which is an acronym
-    (written there in capitals)."""
+    """The words of ``question`` it asks the meaning of (folded, 2-8 letters, no stop
+    words): every one when it asks what something means, else none. A passage decides
+    which is an acronym (written there in capitals)."""
     folded = fold(question)
     if not _ASKS_MEANING.search(folded):
         return []
     return [w for w in _TOKEN.findall(folded) if w not in folded_stop_words() and not w.isdigit()]
 
 
-def _spells(acronym: str, words: list[str]) -> bool:
-    """``words`` spell ``acronym``: the first is capitalised, its initial and the last
-    word's are the acronym's first and last letters, and the acronym's letters are
-    initials of the words in order. Stop words (articles, prepositions: the languages'
+def _spells(acronym: str, span: list[str]) -> bool:
+    """The words of ``span`` spell ``acronym``: the first is capitalised, its initial and
+    the last word's are the acronym's first and last letters, and the acronym's letters
+    are initials of the words in order. Stop words (articles, prepositions: the languages'
     lists) never count and the other words may (« Agir pour la connaissance … du
     Patrimoine … du Bassin Minier » is APBM), but at most ``2 n + 2`` of them for ``n``
     letters: an expansion, not any nearby words."""
     letters = fold(acronym)
-    kept = [_ELISION.sub("", w) for w in words]
-    kept = [w for w in kept if w and fold(w) not in folded_stop_words()]
+    kept = [w for w in span if w[0].isalpha() and fold(w) not in folded_stop_words()]
     if not kept or not kept[0][0].isupper() or len(kept) > 2 * len(letters) + 2:
         return False
     initials = [fold(w)[0] for w in kept]
@@ -64,8 +62,8 @@ def expands(sentence: str, acronym: str) -> bool:
     with its expansion just before it (« Bassin Minier Uni (BMU) ») or just after it
     (« APBM - Agir pour … », « ICI : Itinéraire de la Culture Industrielle »)."""
     for m in re.finditer(rf"\b{re.escape(acronym.upper())}\b", sentence):
-        before = _WORD.findall(sentence[: m.start()])[-SPAN_WORDS:]
-        after = _WORD.findall(sentence[m.end() :])[:SPAN_WORDS]
+        before = words(sentence[: m.start()], lower=False)[-SPAN_WORDS:]
+        after = words(sentence[m.end() :], lower=False)[:SPAN_WORDS]
         # the expansion ends right before the acronym: try every start of it
         if any(_spells(acronym, before[i:]) for i in range(len(before))):
             return True

@@ -56,10 +56,11 @@ _ELISION = re.compile(r"^(?:[ldjmtsnc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORE
 _AMBIGUOUS = {"a", "on", "as", "me", "ma", "d", "m", "s", "t", "y", "if", "de", "en", "la"}
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased words, French elisions (l', d', qu'...) removed."""
+def words(text: str, *, lower: bool = True) -> list[str]:
+    """Lower-cased words (as written with ``lower=False``), French elisions (l', d',
+    qu'...) removed."""
     out = []
-    for w in _WORD.findall(text.lower()):
+    for w in _WORD.findall(text.lower() if lower else text):
         w = _ELISION.sub("", w)
         if w:
             out.append(w)
