@@ -104,7 +104,8 @@ def _lower_own_priority() -> None:
     (``PASSERELLE_INGEST_NICE``), its start as well as its embedding: importing chromadb
     and llama-index and loading the embedding model take about 3 s of CPU, which a chat
     served on the same cores needs more. Alone on the machine it runs as fast. Its own
-    process: never raised back."""
+    process: never raised back. Not ``index.priority``, which lowers one thread: that
+    module imports llama-index, the very start this must come before."""
     from settings import Settings
 
     with contextlib.suppress(OSError, ValueError):
