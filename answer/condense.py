@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from answer.errors import GeneratorUnavailable
 from answer.generators.base import Generator
 from answer.prompts import condense_messages
-from answer.question import names_in
+from answer.question import names_in, usable_rewrite
 from answer.types import Language, Message
 from ingest.text import content_terms, fold, words
 
@@ -123,9 +123,12 @@ def condense(
 def _usable(rewritten: str, question: str, history: list[Message]) -> bool:
     """A rewrite is kept only if it brought in a word of the conversation (a small model
     often just repeats the follow-up), from any of its turns ("le programme RESCUE" named
-    two questions back or in an answer), and stayed a question-sized text."""
+    two questions back or in an answer), stayed a question-sized text, and is a question
+    (``usable_rewrite``: not an answer, a citation or a remark on the documents)."""
     previous = last_user_question(history) or ""
     if not rewritten or len(rewritten) > 3 * (len(question) + len(previous)):
+        return False
+    if not usable_rewrite(question, rewritten):
         return False
     said = " ".join(m.content for m in history)
     brought = set(content_terms(rewritten)) - set(content_terms(question))

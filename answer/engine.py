@@ -28,7 +28,7 @@ from answer.prompts import (
     condense_messages,
     translate_messages,
 )
-from answer.question import Question, analyse, asks_its_own
+from answer.question import Question, analyse, asks_its_own, usable_rewrite
 from answer.relevance import is_injection, retrieval_found_something
 from answer.types import (
     AnswerEvent,
@@ -447,7 +447,7 @@ class AnswerEngine:
             return None
         line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
         line = line.strip(" \"'«»")
-        if not line or not translation.usable_rewrite(question, line):
+        if not line or not usable_rewrite(question, line):
             log.info("French rewrite not used: %r", line)
             return None
         return line

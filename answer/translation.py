@@ -65,29 +65,6 @@ NAMES_FOR_ONE_LOST = 3
 TRANSLATION_TOKENS = 400  # a quote is at most 2 x 480 characters (answer/fallback.py)
 _COMPOUND = re.compile(r"\b[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)+")
 
-# What the small model writes instead of a question's French rewrite, seen on the seed dev
-# half's English questions: an answer ("BMU est l'acronyme pour …"), a remark on the task
-# ("La question est déjà en français."), a citation ("La réponse est dans le passage [2].").
-# Structural, not fitted: such a rewrite would steer retrieval and scoring away. It refuses
-# 3 of the seed dev half's 72 English rewrites (all three of these kinds) and none of the
-# test half's 74.
-_ABOUT_THE_TASK = re.compile(r"\b(?:la question|la reponse|passages?|traduction)\b")
-_ABOUT_IN_ENGLISH = re.compile(r"\b(?:question|answer|passages?|translat\w*)\b")
-
-
-def usable_rewrite(question: str, french: str) -> bool:
-    """``french`` can stand for the English ``question``: it cites nothing, is no
-    statement ending in "." when the question asks ("?"), and does not talk about the task
-    itself."""
-    if MARKER.search(french):
-        return False
-    if question.rstrip().endswith("?") and french.rstrip().endswith("."):
-        return False  # a statement for a question: an answer
-    return not (
-        _ABOUT_THE_TASK.search(fold(french)) and not _ABOUT_IN_ENGLISH.search(fold(question))
-    )
-
-
 def english_request(body: str) -> tuple[list[ChatMessage], int]:
     """The prompt and token limit of ``body``'s English translation (the memo's key)."""
     return translate_answer_messages(body), TRANSLATION_TOKENS

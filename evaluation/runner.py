@@ -46,6 +46,7 @@ class Row:
     language_ok: bool | None = None
     invented_numbers: list[str] = field(default_factory=list)
     cited: list[int] = field(default_factory=list)
+    query: str = ""  # the standalone question retrieval used (a follow-up's rewrite)
     raw_answer: str = ""  # the streamed text, before the citation checker
     removed_sentences: list[str] = field(default_factory=list)  # what the checker dropped
     first_token_ms: float | None = None
@@ -109,6 +110,7 @@ def score_turn(
 ) -> None:
     """Fill the scores of ``row`` from the engine's result and the passages it was given."""
     row.answer = result.answer
+    row.query = result.query or ""
     row.raw_answer = raw.strip()
     if sources and row.raw_answer:  # what the checker dropped from the streamed text
         row.removed_sentences = check_answer(row.raw_answer, sources, result.language).removed

@@ -76,6 +76,27 @@ def test_a_rewrite_that_brings_nothing_from_the_conversation_is_not_used() -> No
     assert condensed.question == "Qui dirige la Mission Bassin Minier ? et son numéro ?"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what the small model wrote for follow-ups of the seed dev half: a refusal, and
+        # an answer made up from the conversation, instead of a question
+        "Les documents ne contiennent pas la réponse à cette question.",
+        "According to the documents, Wallonia contributed 118.2 million euros [1].",
+    ],
+)
+def test_a_rewrite_that_answers_instead_of_asking_is_not_used(text: str) -> None:
+    history = _conversation(
+        "c'est quoi le parc naturel transfrontalier du hainaut",
+        "D'après les documents : un projet commun de gestion du territoire [1].",
+    )  # fmt: skip
+    condensed = condense("il a été récompensé ?", history, Rewriter(text))  # type: ignore[arg-type]
+    assert not condensed.by_model
+    assert condensed.question == (
+        "c'est quoi le parc naturel transfrontalier du hainaut il a été récompensé ?"
+    )
+
+
 def test_the_rewrite_is_asked_in_the_question_s_language() -> None:
     history = _conversation("Which border does the programme work along?", "Franco-Belgian [1].")
     for language, name in (("fr", "French"), ("en", "English")):

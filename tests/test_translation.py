@@ -7,7 +7,8 @@ import pytest
 
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
-from answer.translation import faithful, usable_rewrite, with_source_citations
+from answer.question import usable_rewrite
+from answer.translation import faithful, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
