@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     # and cost English replies (in English: dev 86 -> 70 %) and 5 s per English answer
     # (README, Evaluation, session 17); off = the model answers in English
     english_via_french: bool = False
+    # an English question over French passages is answered by the model in English.
+    # Off (default): the engine quotes the French sentences that answer and the model
+    # translates the quote (checked as above). The small model's own English answers
+    # were where most wrong answers came from (seed dev: 12 of 85 English turns answered
+    # wrongly against 4 of 94 French ones). Seed dev replayed (179 turns) on -> off:
+    # correct 50.8 -> 53.1 %, answered wrongly 8.9 -> 6.1 %. Held out, seed test (175
+    # turns, session-18 live recording replayed): correct 50.3 -> 54.3 %, English key
+    # recall 28.6 -> 38.1 %, answered wrongly 9.7 -> 5.7 %, no right answer lost; but
+    # model-written 68.8 -> 54.0 % and English replies in English 86.7 -> 65.5 % (a
+    # refused translation leaves the French quote). README, session 19
+    english_model_answers: bool = False
     # a reply quoted from the passages is given to the model to answer from the quoted
     # sentences alone, kept only when it passes the checker and keeps the quote's asked
     # values (answer/engine.py, ``_in_own_words``); off = the quote as it is

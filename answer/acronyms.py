@@ -11,6 +11,7 @@ Hand-written: no installed library finds acronym definitions in French text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ingest.text import fold, folded_stop_words, words
 
@@ -70,3 +71,29 @@ def expands(sentence: str, acronym: str) -> bool:
         if any(_spells(acronym, after[: j + 1]) for j in range(len(after))):
             return True
     return False
+
+
+_CAPITALS = re.compile(r"\b[A-Z]{2,8}\b")
+
+
+def expansions(sentence: str, only: Sequence[str]) -> list[str]:
+    """The expansions ``sentence`` gives for the acronyms of ``only`` (folded) it writes,
+    as written (« Bassin Minier Uni » for « Bassin Minier Uni (BMU) »): the shortest span
+    before the acronym that spells it, else after it."""
+    found = []
+    for m in _CAPITALS.finditer(sentence):
+        acronym = m.group()
+        if fold(acronym) not in only:
+            continue
+        before = words(sentence[: m.start()], lower=False)[-SPAN_WORDS:]
+        after = words(sentence[m.end() :], lower=False)[:SPAN_WORDS]
+        span = next(
+            (before[i:] for i in reversed(range(len(before))) if _spells(acronym, before[i:])),
+            None,
+        ) or next(
+            (after[: j + 1] for j in range(len(after)) if _spells(acronym, after[: j + 1])),
+            None,
+        )
+        if span:
+            found.append(" ".join(span))
+    return found

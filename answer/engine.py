@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 
-from answer import decision, fallback, translation
+from answer import acronyms, decision, fallback, translation
 from answer.citations import answers_asked, check_answer, model_claims, supporting_span
 from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
@@ -234,7 +234,15 @@ class AnswerEngine:
             decision.model() is not None and not picked and not decision.worth_asking(confidence)
         )
         author: Generator | None = None
-        if generator is not None and not unanswered:  # the model writes the answer
+        # an English question over French passages: the engine quotes and the model
+        # translates the quote (step 12), unless asked to answer (``english_model_answers``)
+        # or to answer the French rewrite (``english_via_french``)
+        quoting = (
+            question.language == "en"
+            and not evidence.native
+            and not (self.settings.english_model_answers or self.settings.english_via_french)
+        )
+        if generator is not None and not unanswered and not quoting:  # the model writes
             messages = self._messages(posed, evidence, citations, ranked)
             author = yield from writer(messages)
         yield SourcesEvent(citations)
@@ -311,7 +319,7 @@ class AnswerEngine:
             request = translation.english_request(_quoted_part(result)[1])
             translator = yield from writer(*request)
         if translator is not None:
-            english = yield from self._in_english(result, translator)
+            english = yield from self._in_english(result, translator, question)
             if english:
                 timings["translate_answer"] = ms()
                 result.answer = english
@@ -418,7 +426,7 @@ class AnswerEngine:
         )
 
     def _in_english(
-        self, answer: AnswerResult, generator: Generator
+        self, answer: AnswerResult, generator: Generator, question: Question
     ) -> Generator_[StreamEvent, None, str | None]:
         """Stream the model's English version of a reply's quote; returns the reply with it
         when it passes (``answer/translation.py``), else streams the reply as it was and
@@ -430,7 +438,8 @@ class AnswerEngine:
             pieces.append(piece)
             yield TokenEvent(piece)
         english = translation.with_source_citations("".join(pieces).strip(), body)
-        if translation.faithful(english, body, self.index.embed_model):
+        asked = acronyms.asked(question.text)
+        if translation.faithful(english, body, self.index.embed_model, asked=asked):
             return kept + english
         log.info("translation of the answer refused; it stays in the passages' language")
         yield TokenEvent("\n\n" + answer.answer)

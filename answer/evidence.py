@@ -67,6 +67,7 @@ class Evidence:
     next_passage: dict[int, int] = field(default_factory=dict)  # n -> passage that follows it
     flagged: set[int] = field(default_factory=set)  # passages holding sentences to the model
     absent: float = 0.0  # weighted share of the question's terms that no passage holds
+    native: bool = True  # passages written in the question's own language (no rewrite needed)
 
     def following(self, s: Sentence) -> Sentence | None:
         """The sentence after ``s`` in its document (in the next passage if needed)."""
@@ -206,15 +207,16 @@ def gather(
         scored.append(Sentence(n, i, sent, cov, cov + 0.08 / n + bonus, subject / subject_total,
                                semantic.get((n, i), 0.0)))  # fmt: skip
     # a French rewrite of an English question makes the overlap meaningful again
-    same = not langs or question.french is not None
-    same = same or sum(lang == language for lang in langs) * 2 >= len(langs)
+    native = not langs or sum(lang == language for lang in langs) * 2 >= len(langs)
+    same = native or question.french is not None
     adjacent = {
         a.n: b.n
         for a in citations
         for b in citations
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
-    return Evidence(scored, weights, same, adjacent, flagged, missing / total if weights else 0.0)
+    absent = missing / total if weights else 0.0
+    return Evidence(scored, weights, same, adjacent, flagged, absent, native)
 
 
 def _unit_cosine(passage: Passage, start: int, end: int) -> float:

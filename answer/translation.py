@@ -15,10 +15,12 @@ make.
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from answer import acronyms
 from answer.errors import GeneratorUnavailable
 from answer.facts import (
     MARKER,
@@ -32,7 +34,7 @@ from answer.facts import (
 )
 from answer.generators import ChatMessage, Generator
 from answer.prompts import translate_answer_messages
-from ingest.text import detect_language, fold
+from ingest.text import detect_language, fold, words
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -81,19 +83,24 @@ def english_pieces(body: str, generator: Generator) -> Iterator[str]:
 
 
 def faithful(
-    english: str, french: str, embed: BaseEmbedding, min_cosine: float = MIN_COSINE
+    english: str,
+    french: str,
+    embed: BaseEmbedding,
+    min_cosine: float = MIN_COSINE,
+    asked: Sequence[str] = (),
 ) -> bool:
-    """The translation keeps the quote, sentence by sentence: English, of a plausible
-    length, each sentence citing what its source cites, with no number or web address its
-    source lacks, keeping its source's names (hyphenated ones as written), and close to its
-    source in the embedding model's space."""
+    """The translation keeps the quote, sentence by sentence (a sentence split in two or
+    two joined count as one pair): English, of a plausible length, each pair citing what
+    its source cites, with no number or web address its source lacks, keeping its source's
+    names (hyphenated ones, and the expansions of the ``asked`` acronyms, as written), and
+    close to its source in the embedding model's space."""
     low, high = LENGTH_RATIO
     if not english or not low * len(french) <= len(english) <= high * len(french):
         return False
     if not _reads_english(english, french):
         return False
     pairs = aligned(english, french)
-    if pairs is None or not all(keeps_facts(e, f) for e, f in pairs):
+    if pairs is None or not all(keeps_facts(e, f, asked) for e, f in pairs):
         return False
     return all(c >= min_cosine for c in similarities(embed, pairs))
 
@@ -116,9 +123,10 @@ def _reads_english(english: str, french: str) -> bool:
     return not words or {fold(w) for w in words} != source
 
 
-def keeps_facts(english: str, french: str) -> bool:
+def keeps_facts(english: str, french: str, asked: Sequence[str] = ()) -> bool:
     """One translated sentence keeps its source's facts: the same citations, no number or
-    web address the source lacks, its hyphenated names as written, and its other names
+    web address the source lacks, its hyphenated names as written, the expansion of an
+    acronym the question asks about (``asked``, folded) as written, and its other names
     (but one, from three or more)."""
     if cited_numbers(english) != cited_numbers(french):
         return False
@@ -126,6 +134,15 @@ def keeps_facts(english: str, french: str) -> bool:
     if missing_facts(Facts(numbers=facts.numbers, urls=facts.urls), source):
         return False
     if any(_squashed(c) not in _squashed(english) for c in compound_names(french)):
+        return False
+    # "What does ICI stand for": « l'Itinéraire de la Culture Industrielle » is the answer,
+    # a name; "Itinerarium of Industrial Culture" is not (seed dev). Other expansions may be
+    # translated ("European Regional Development Fund" for « Fonds Européen … »).
+    written = f" {' '.join(words(fold(english)))} "
+    if any(
+        f" {' '.join(words(fold(x)))} " not in written
+        for x in acronyms.expansions(french, asked)
+    ):
         return False
     names = sentence_facts(french).names
     lost = missing_facts(Facts(names=names), PassageFacts.of([english]), "en")
@@ -150,12 +167,48 @@ def _squashed(text: str) -> str:
     return re.sub(r"[\s\-–]+", "", fold(text))
 
 
+# A translation may split one sentence in two ("… 253 millions €, dont près de 118,2
+# millions € … [1]." became two English sentences): such a pair costs this on top of its
+# length mismatch, so one to one wins whenever the lengths allow it. Structural (a
+# sentence's worth of length mismatch), not fitted. Two French sentences are never read
+# against one English sentence: that is how a dropped sentence would pass.
+JOINED_COST = 0.5
+_MOVES = ((1, 1), (2, 1))
+
+
 def aligned(english: str, french: str) -> list[tuple[str, str]] | None:
-    """The (English, French) sentence pairs, None when the sentences do not align one to
-    one (a translation that merged, split or dropped sentences is not checked further)."""
+    """The (English, French) sentence pairs: one to one when the counts agree, else the
+    cheapest alignment by length where a pair may hold two English sentences for one
+    French (a split); None when none reaches both ends (a sentence dropped or joined).
+    Written here (Gale and Church's length alignment, a few lines) because the aligners
+    on PyPI want a model or a C++ build."""
     en = [u.text for u in split_sentences(english)]
     fr = [u.text for u in split_sentences(french)]
-    return list(zip(en, fr, strict=True)) if len(en) == len(fr) else None
+    if len(en) == len(fr):
+        return list(zip(en, fr, strict=True))
+    best: dict[tuple[int, int], tuple[float, tuple[int, int]]] = {(0, 0): (0.0, (0, 0))}
+    for i in range(len(en) + 1):
+        for j in range(len(fr) + 1):
+            options = []
+            for di, dj in _MOVES:
+                before = (i - di, j - dj)
+                if before not in best:
+                    continue
+                e, f = " ".join(en[i - di : i]), " ".join(fr[j - dj : j])
+                mismatch = abs(math.log((len(e) + 1) / (len(f) + 1)))
+                joined = JOINED_COST if (di, dj) != (1, 1) else 0.0
+                options.append((best[before][0] + mismatch + joined, before))
+            if options:
+                best[(i, j)] = min(options)
+    end = (len(en), len(fr))
+    if end not in best or end == (0, 0):
+        return None
+    pairs = []
+    while end != (0, 0):
+        before = best[end][1]
+        pairs.append((" ".join(en[before[0] : end[0]]), " ".join(fr[before[1] : end[1]])))
+        end = before
+    return pairs[::-1]
 
 
 def with_source_citations(english: str, french: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.question import usable_rewrite
-from answer.translation import faithful, with_source_citations
+from answer.translation import faithful, keeps_facts, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
@@ -49,7 +49,9 @@ class Translator:
 def ask(seed_settings: Settings, index_service):
     def run(question: str, translation: str, answer: str = REFUSAL, **kwargs):
         model = Translator(translation, answer)
-        engine = AnswerEngine(seed_settings, index_service, model)
+        # the model asked to answer English questions, as its scripted answer is the test's
+        settings = seed_settings.model_copy(update={"english_model_answers": answer != REFUSAL})
+        engine = AnswerEngine(settings, index_service, model)
         return engine.ask(question, **kwargs), model
 
     return run
@@ -130,9 +132,12 @@ def test_faithful_needs_each_sentence_to_keep_its_source(index_service) -> None:
     # the same citations and numbers, but another claim: the meaning check rejects it
     other = "In June 2000, the Mission Bassin Minier closed its office in Brussels [1]."
     assert not faithful(other, french, embed)
-    # two sentences for one: they no longer align with the quote
+    # one sentence translated as two: they are read together against it
     split = ENGLISH.replace(", the Mission", ". The Mission")
-    assert not faithful(split, french, embed)
+    assert faithful(split, french, embed)
+    # but a sentence of the quote left out is not a translation of it
+    two = french + " La coopération avec le Brésil en est un exemple [1]."
+    assert not faithful(ENGLISH, two, embed)
     # a hyphenated place name is kept as written, not translated into another place
     region = "La Région Nord - Pas-de-Calais a signé un accord avec le Brésil [1]."
     assert faithful("The Nord - Pas-de-Calais Region signed an agreement with Brazil [1].",
@@ -206,3 +211,20 @@ def test_a_rewrite_that_is_no_question_is_not_used() -> None:
                           "Numéro de téléphone pour le contact de la MBM")  # fmt: skip
     assert usable_rewrite("Which passage of the report quotes the prefect?",
                           "Quel passage du rapport cite le préfet ?")  # fmt: skip
+
+
+def test_the_expansion_of_the_acronym_asked_about_is_kept_as_written() -> None:
+    # "What does ICI stand for": the French name is the answer (seed dev); other
+    # expansions may be translated ("European Regional Development Fund")
+    french = (
+        "Dans le cadre d’INTERREG IV, avec le lancement en juin 2009 de l’Itinéraire de la "
+        "Culture Industrielle (ICI), la Mission Bassin Minier est un acteur privilégié [1]."
+    )
+    kept = (
+        "Within INTERREG IV, with the launch in June 2009 of the Itinéraire de la Culture "
+        "Industrielle (ICI), the Mission Bassin Minier is a privileged actor [1]."
+    )
+    translated = kept.replace("Itinéraire de la Culture Industrielle", "Industrial Culture Route")
+    assert keeps_facts(kept, french, ["ici"])
+    assert not keeps_facts(translated, french, ["ici"])
+    assert keeps_facts(translated, french)  # not asked about: a translated name may pass
