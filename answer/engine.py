@@ -439,8 +439,13 @@ class AnswerEngine:
             yield TokenEvent(piece)
         english = translation.with_source_citations("".join(pieces).strip(), body)
         asked = acronyms.asked(question.text)
-        if translation.faithful(english, body, self.index.embed_model, asked=asked):
+        shown = translation.checked(english, body, self.index.embed_model, asked=asked)
+        if shown == english:
             return kept + english
+        if shown is not None:  # some sentences kept in French: the reply as it will be
+            log.info("translation partly refused; those sentences stay as written")
+            yield TokenEvent("\n\n" + kept + shown)
+            return kept + shown
         log.info("translation of the answer refused; it stays in the passages' language")
         yield TokenEvent("\n\n" + answer.answer)
         return None

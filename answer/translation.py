@@ -89,20 +89,55 @@ def faithful(
     min_cosine: float = MIN_COSINE,
     asked: Sequence[str] = (),
 ) -> bool:
-    """The translation keeps the quote, sentence by sentence (a sentence split in two or
-    two joined count as one pair): English, of a plausible length, each pair citing what
-    its source cites, with no number or web address its source lacks, keeping its source's
-    names (hyphenated ones, and the expansions of the ``asked`` acronyms, as written), and
-    close to its source in the embedding model's space."""
+    """The translation keeps the quote, sentence by sentence (``checked``: every pair)."""
+    verdict = _checked(english, french, embed, min_cosine, asked)
+    return verdict is not None and verdict[1] == verdict[2]
+
+
+def checked(
+    english: str,
+    french: str,
+    embed: BaseEmbedding,
+    min_cosine: float = MIN_COSINE,
+    asked: Sequence[str] = (),
+) -> str | None:
+    """The reply to show for the translation ``english`` of the quote ``french``, or None.
+
+    The translation must be English, of a plausible length, and align with the quote
+    sentence by sentence (a French sentence split in two counts as one pair). Each pair is
+    then checked: the same citations, no number or web address its source lacks, its
+    source's names (hyphenated ones, and the expansions of the ``asked`` acronyms, as
+    written), and close to its source in the embedding model's space. A pair that fails
+    shows its French sentence instead, as written: every sentence shown is either a checked
+    translation or the passage's own words. None when no pair passes."""
+    verdict = _checked(english, french, embed, min_cosine, asked)
+    return verdict[0] if verdict is not None and verdict[1] else None
+
+
+def _checked(
+    english: str, french: str, embed: BaseEmbedding, min_cosine: float, asked: Sequence[str]
+) -> tuple[str, int, int] | None:
+    """``checked``'s reply, with how many of how many pairs passed."""
     low, high = LENGTH_RATIO
     if not english or not low * len(french) <= len(english) <= high * len(french):
-        return False
+        return None
     if not _reads_english(english, french):
-        return False
-    pairs = aligned(english, french)
-    if pairs is None or not all(keeps_facts(e, f, asked) for e, f in pairs):
-        return False
-    return all(c >= min_cosine for c in similarities(embed, pairs))
+        return None
+    en, fr = split_sentences(english), split_sentences(french)
+    groups = _alignment([u.text for u in en], [u.text for u in fr])
+    if groups is None:
+        return None
+    pairs = [(" ".join(u.text for u in en[a:b]), " ".join(u.text for u in fr[c:d]))
+             for (a, b), (c, d) in groups]  # fmt: skip
+    cosines = similarities(embed, pairs)
+    out, passed = [], 0
+    for ((a, b), _french_span), (e, f), cos in zip(groups, pairs, cosines, strict=True):
+        if keeps_facts(e, f, asked) and cos >= min_cosine:
+            passed += 1
+            out += [u.prefix + u.text + u.sep for u in en[a:b]]
+        else:
+            out += [en[a].prefix + f + en[b - 1].sep]
+    return "".join(out).strip(), passed, len(groups)
 
 
 # Fewer words than this and the language detector cannot tell ("April 23, 2009 [1]" was
@@ -177,15 +212,26 @@ _MOVES = ((1, 1), (2, 1))
 
 
 def aligned(english: str, french: str) -> list[tuple[str, str]] | None:
-    """The (English, French) sentence pairs: one to one when the counts agree, else the
-    cheapest alignment by length where a pair may hold two English sentences for one
-    French (a split); None when none reaches both ends (a sentence dropped or joined).
-    Written here (Gale and Church's length alignment, a few lines) because the aligners
-    on PyPI want a model or a C++ build."""
+    """The (English, French) sentence pairs of ``_alignment``, None when they do not align."""
     en = [u.text for u in split_sentences(english)]
     fr = [u.text for u in split_sentences(french)]
+    groups = _alignment(en, fr)
+    if groups is None:
+        return None
+    return [(" ".join(en[a:b]), " ".join(fr[c:d])) for (a, b), (c, d) in groups]
+
+
+Group = tuple[tuple[int, int], tuple[int, int]]  # English [a, b) against French [c, d)
+
+
+def _alignment(en: list[str], fr: list[str]) -> list[Group] | None:
+    """The sentence pairs: one to one when the counts agree, else the cheapest alignment
+    by length where a pair may hold two English sentences for one French (a split); None
+    when none reaches both ends (a sentence dropped or joined). Written here (Gale and
+    Church's length alignment, a few lines) because the aligners on PyPI want a model or
+    a C++ build."""
     if len(en) == len(fr):
-        return list(zip(en, fr, strict=True))
+        return [((i, i + 1), (i, i + 1)) for i in range(len(en))] or None
     best: dict[tuple[int, int], tuple[float, tuple[int, int]]] = {(0, 0): (0.0, (0, 0))}
     for i in range(len(en) + 1):
         for j in range(len(fr) + 1):
@@ -203,12 +249,12 @@ def aligned(english: str, french: str) -> list[tuple[str, str]] | None:
     end = (len(en), len(fr))
     if end not in best or end == (0, 0):
         return None
-    pairs = []
+    groups: list[Group] = []
     while end != (0, 0):
         before = best[end][1]
-        pairs.append((" ".join(en[before[0] : end[0]]), " ".join(fr[before[1] : end[1]])))
+        groups.append(((before[0], end[0]), (before[1], end[1])))
         end = before
-    return pairs[::-1]
+    return groups[::-1]
 
 
 def with_source_citations(english: str, french: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.question import usable_rewrite
-from answer.translation import faithful, keeps_facts, with_source_citations
+from answer.translation import checked, faithful, keeps_facts, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
@@ -228,3 +228,21 @@ def test_the_expansion_of_the_acronym_asked_about_is_kept_as_written() -> None:
     assert keeps_facts(kept, french, ["ici"])
     assert not keeps_facts(translated, french, ["ici"])
     assert keeps_facts(translated, french)  # not asked about: a translated name may pass
+
+
+def test_a_sentence_whose_translation_fails_is_shown_as_written(index_service) -> None:
+    embed = index_service.embed_model
+    french = (
+        "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé et développé des "
+        "liens avec l’Union Européenne [1]. 9 sites brésiliens ont été identifiés [2]."
+    )
+    wrong_number = ENGLISH + " 12 Brazilian sites were identified [2]."
+    shown = checked(wrong_number, french, embed)
+    # the first sentence's checked translation, the second sentence in the passage's words
+    assert shown == ENGLISH + " 9 sites brésiliens ont été identifiés [2]."
+    assert not faithful(wrong_number, french, embed)
+    both = ENGLISH + " 9 Brazilian sites were identified [2]."
+    assert checked(both, french, embed) == both and faithful(both, french, embed)
+    # nothing passes: no English reply at all
+    assert checked("Something else entirely happened in 1999 [3]. And more [4].", french,
+                   embed) is None  # fmt: skip
