@@ -53,7 +53,7 @@ from answer.facts import (
     with_markers,
 )
 from answer.fallback import about_subject
-from answer.prompts import says_not_given
+from answer.prompts import from_the_example, says_not_given
 from answer.question import Question
 from answer.types import Citation, Language
 from ingest.text import detect_language, fold, is_list_item, sentences, stems
@@ -259,19 +259,21 @@ def check_answer(
 
 def model_claims(answer: str) -> str:
     """A model's answer without the sentences that claim nothing: those saying the
-    documents lack something ("le nom n'est pas mentionné", its own words for a refusal)
-    and those cut off on an article or a preposition ("le front traversait la [2]", a copy
-    the model stopped mid-phrase). Model text only: a quote keeps a passage's sentence as
-    the passage has it, chunk boundary included."""
+    documents lack something ("le nom n'est pas mentionné", its own words for a refusal),
+    those cut off on an article or a preposition ("le front traversait la [2]", a copy
+    the model stopped mid-phrase), and those copied from the prompt's example. Model text
+    only: a quote keeps a passage's sentence as the passage has it, chunk boundary
+    included."""
     return "".join(
         u.prefix + u.text + u.sep for u in split_sentences(answer) if _claims(u.text)
     ).strip()
 
 
 def _claims(sentence: str) -> bool:
-    """The model's sentence neither says a fact is not given nor stops mid-phrase."""
+    """The model's sentence neither says a fact is not given, nor stops mid-phrase, nor
+    copies the prompt's example."""
     claim = MARKER.sub(" ", sentence)
-    return not says_not_given(claim) and not _CUT_SHORT.search(claim)
+    return not (says_not_given(claim) or _CUT_SHORT.search(claim) or from_the_example(claim))
 
 
 EVIDENCE_MIN_OVERLAP = 0.4  # below this no sentence of the passage is shown as the support

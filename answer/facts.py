@@ -377,6 +377,10 @@ _AMOUNT_RE = re.compile(
     rf"|\d+(?:[.,]\d+)*\s?(?:{MAGNITUDES})\b"
 )
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
+_DURATION_RE = re.compile(
+    r"(?<![\d.,])\d+(?:[.,]\d+)?\s?(?:ans|annees|mois|semaines|jours|siecles|years|months|"
+    r"weeks|days|centuries)\b"
+)
 _DATE_RE = re.compile(
     rf"\b\d{{1,2}}(?:er)? (?:{MONTHS})\b|\b(?:{MONTHS}) \d{{4}}\b|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
 )
@@ -401,6 +405,8 @@ def items(text: str, asked: str) -> set[str]:
         }
     if asked == "date":
         return set(_YEAR_RE.findall(folded)) | {m.group() for m in _DATE_RE.finditer(folded)}
+    if asked == "duration":  # "depuis plus de 20 ans" answers "depuis quand"
+        return {m.group() for m in _DURATION_RE.finditer(folded)}
     if asked in ("who", "place"):
         return set(sentence_facts(raw).names)
     if asked == "url":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from answer.types import Language, Message
-from ingest.text import fold
+from ingest.text import fold, words
 
 ChatMessage = dict[str, str]
 
@@ -51,6 +51,18 @@ SYSTEM_PROMPT = (
     "Question: What is the budget of Horizon Vert?\n"
     "Answer:\nThe documents do not contain the answer to this question."
 )
+
+_EXAMPLE_WORDS = " ".join(
+    words(fold(SYSTEM_PROMPT[SYSTEM_PROMPT.index("Example.") :].replace("\n", " ")))
+)
+
+
+def from_the_example(sentence: str) -> bool:
+    """``sentence`` (two words or more) copies the prompt's invented example ("Il réunit
+    trois associations :", seen in a PIAF answer): it says nothing about the documents."""
+    found = words(fold(re.sub(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]", " ", sentence)))
+    return len(found) >= 2 and f" {' '.join(found)} " in f" {_EXAMPLE_WORDS} "
+
 
 # The exact sentence the model is told to use when the passages lack the answer;
 # the engine detects it (and the checker's own verdict) to mark the answer unanswerable.

@@ -282,13 +282,19 @@ class Question:
     def new_values(self, text: str) -> set[str]:
         """The values of the asked kind written in ``text`` that the question does not
         already give (asking "le numéro du 03 21 …" is not answered by that number)."""
-        return items(text, self.asked) - self._given_values
+        return self._values(text) - self._given_values
+
+    def _values(self, text: str) -> set[str]:
+        found = items(text, self.asked)
+        if self.asked == "date" and _ASKS_DURATION.search(fold(self.text)):
+            found |= items(text, "duration")  # "depuis quand": "depuis plus de 20 ans"
+        return found
 
     @cached_property
     def _given_values(self) -> set[str]:
         """The values of the asked kind the question itself writes (computed once: every
         retrieved sentence is compared with them)."""
-        return items(self.text, self.asked)
+        return self._values(self.text)
 
     @cached_property
     def positions(self) -> tuple[frozenset[str], ...]:
@@ -328,6 +334,14 @@ class Question:
         """The text lexical matching uses: the question, plus its French rewrite if any."""
         return f"{self.text} {self.french}" if self.french else self.text
 
+
+# A date question that a duration answers ("depuis quand existe …": « depuis plus de 20
+# ans »; "how long did it last": « 3 ans »): its values include durations. Words of the
+# question, not fitted.
+_ASKS_DURATION = re.compile(
+    r"\b(?:depuis quand|depuis combien|since when|duree|how long|combien de temps|"
+    r"pendant combien)\b"
+)
 
 _ITEM_KINDS = {"amount", "count", "date", "who", "place", "url", "email", "phone", "contact"}
 

@@ -297,6 +297,35 @@ def test_a_model_saying_not_mentioned_is_not_shown_as_an_answer(index_service) -
     assert "protection des espaces sensibles" in result.answer
 
 
+def test_since_when_is_answered_by_a_duration(engine: AnswerEngine) -> None:
+    # « depuis plus de 20 ans » answers "depuis quand" though it is no date; it was
+    # refused with "Les documents ne donnent pas cette date"
+    result = engine.ask("depuis quand existe interreg france-wallonie-vlaanderen")
+    assert_cited_fact(result, "20 ans")
+
+
+class CopiesTheExample:
+    """A scripted model that opens its answer with a line of the prompt's invented example
+    (as the bundled model did on a PIAF question), then answers citing the passage that
+    holds the fact."""
+
+    name = "scripted"
+
+    def stream(self, messages, max_tokens=None):
+        prompt = messages[-1]["content"]
+        blocks = re.finditer(r"^\[(\d+)\]([^\n]*)", prompt, re.MULTILINE)
+        n = next((m.group(1) for m in blocks if "9 sites" in m.group(2)), "1")
+        yield f"Il réunit trois associations :\n9 sites brésiliens ont été identifiés [{n}]."
+
+
+def test_the_prompt_example_copied_by_the_model_is_never_an_answer(index_service) -> None:
+    engine = AnswerEngine(index_service.settings, index_service, CopiesTheExample())
+    result = engine.ask("Combien de sites brésiliens ont été identifiés ?")
+    assert "associations" not in result.answer, result.answer  # the checker passed it
+    assert result.generator == "scripted"
+    assert_cited_fact(result, "9 sites")
+
+
 class AnswersFromTheQuote:
     """A scripted model: the true count of something else from the four passages (the
     checker's "not the asked value"), then, given the quoted sentences alone, its

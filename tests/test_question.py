@@ -38,3 +38,12 @@ from answer.question import analyse
 )
 def test_the_kind_asked_for(question: str, kind: str) -> None:
     assert analyse(question).asked == kind
+
+
+def test_a_question_about_a_duration_takes_durations_as_its_values() -> None:
+    text = "Depuis plus de 20 ans, le programme soutient des projets créés en 2002."
+    assert analyse("depuis quand existe le programme").new_values(text) == {"20 ans", "2002"}
+    assert analyse("how long has the programme been running").new_values(text) == {
+        "20 ans", "2002"
+    }
+    assert analyse("quand le programme a-t-il été créé").new_values(text) == {"2002"}
