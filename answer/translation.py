@@ -82,24 +82,14 @@ def english_pieces(body: str, generator: Generator) -> Iterator[str]:
         log.warning("could not translate the quoted answer: %s", err)
 
 
-def faithful(
-    english: str,
-    french: str,
-    embed: BaseEmbedding,
-    min_cosine: float = MIN_COSINE,
-    asked: Sequence[str] = (),
-) -> bool:
+def faithful(english: str, french: str, embed: BaseEmbedding, asked: Sequence[str] = ()) -> bool:
     """The translation keeps the quote, sentence by sentence (``checked``: every pair)."""
-    verdict = _checked(english, french, embed, min_cosine, asked)
+    verdict = _checked(english, french, embed, asked)
     return verdict is not None and verdict[1] == verdict[2]
 
 
 def checked(
-    english: str,
-    french: str,
-    embed: BaseEmbedding,
-    min_cosine: float = MIN_COSINE,
-    asked: Sequence[str] = (),
+    english: str, french: str, embed: BaseEmbedding, asked: Sequence[str] = ()
 ) -> str | None:
     """The reply to show for the translation ``english`` of the quote ``french``, or None.
 
@@ -110,12 +100,12 @@ def checked(
     written), and close to its source in the embedding model's space. A pair that fails
     shows its French sentence instead, as written: every sentence shown is either a checked
     translation or the passage's own words. None when no pair passes."""
-    verdict = _checked(english, french, embed, min_cosine, asked)
+    verdict = _checked(english, french, embed, asked)
     return verdict[0] if verdict is not None and verdict[1] else None
 
 
 def _checked(
-    english: str, french: str, embed: BaseEmbedding, min_cosine: float, asked: Sequence[str]
+    english: str, french: str, embed: BaseEmbedding, asked: Sequence[str]
 ) -> tuple[str, int, int] | None:
     """``checked``'s reply, with how many of how many pairs passed."""
     low, high = LENGTH_RATIO
@@ -132,7 +122,7 @@ def _checked(
     cosines = similarities(embed, pairs)
     out, passed = [], 0
     for ((a, b), _french_span), (e, f), cos in zip(groups, pairs, cosines, strict=True):
-        if keeps_facts(e, f, asked) and cos >= min_cosine:
+        if keeps_facts(e, f, asked) and cos >= MIN_COSINE:
             passed += 1
             out += [u.prefix + u.text + u.sep for u in en[a:b]]
         else:
