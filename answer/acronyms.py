@@ -62,15 +62,20 @@ def expands(sentence: str, acronym: str) -> bool:
     """``sentence`` spells out ``acronym`` (folded): it writes the acronym in capitals
     with its expansion just before it (« Bassin Minier Uni (BMU) ») or just after it
     (« APBM - Agir pour … », « ICI : Itinéraire de la Culture Industrielle »)."""
-    for m in re.finditer(rf"\b{re.escape(acronym.upper())}\b", sentence):
-        before = words(sentence[: m.start()], lower=False)[-SPAN_WORDS:]
-        after = words(sentence[m.end() :], lower=False)[:SPAN_WORDS]
-        # the expansion ends right before the acronym: try every start of it
-        if any(_spells(acronym, before[i:]) for i in range(len(before))):
-            return True
-        if any(_spells(acronym, after[: j + 1]) for j in range(len(after))):
-            return True
-    return False
+    return any(
+        _expansion(sentence, m, acronym)
+        for m in re.finditer(rf"\b{re.escape(acronym.upper())}\b", sentence)
+    )
+
+
+def _expansion(sentence: str, at: re.Match[str], acronym: str) -> list[str] | None:
+    """The words spelling out ``acronym`` written at ``at``: the shortest span ending
+    right before it, else the shortest starting right after it; None when neither does."""
+    before = words(sentence[: at.start()], lower=False)[-SPAN_WORDS:]
+    after = words(sentence[at.end() :], lower=False)[:SPAN_WORDS]
+    spans = [before[i:] for i in reversed(range(len(before)))]
+    spans += [after[: j + 1] for j in range(len(after))]
+    return next((span for span in spans if _spells(acronym, span)), None)
 
 
 _CAPITALS = re.compile(r"\b[A-Z]{2,8}\b")
@@ -78,22 +83,10 @@ _CAPITALS = re.compile(r"\b[A-Z]{2,8}\b")
 
 def expansions(sentence: str, only: Sequence[str]) -> list[str]:
     """The expansions ``sentence`` gives for the acronyms of ``only`` (folded) it writes,
-    as written (« Bassin Minier Uni » for « Bassin Minier Uni (BMU) »): the shortest span
-    before the acronym that spells it, else after it."""
-    found = []
-    for m in _CAPITALS.finditer(sentence):
-        acronym = m.group()
-        if fold(acronym) not in only:
-            continue
-        before = words(sentence[: m.start()], lower=False)[-SPAN_WORDS:]
-        after = words(sentence[m.end() :], lower=False)[:SPAN_WORDS]
-        span = next(
-            (before[i:] for i in reversed(range(len(before))) if _spells(acronym, before[i:])),
-            None,
-        ) or next(
-            (after[: j + 1] for j in range(len(after)) if _spells(acronym, after[: j + 1])),
-            None,
-        )
-        if span:
-            found.append(" ".join(span))
-    return found
+    as written (« Bassin Minier Uni » for « Bassin Minier Uni (BMU) »)."""
+    spans = (
+        _expansion(sentence, m, m.group())
+        for m in _CAPITALS.finditer(sentence)
+        if fold(m.group()) in only
+    )
+    return [" ".join(span) for span in spans if span]

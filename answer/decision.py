@@ -210,7 +210,7 @@ def rank(
         return []
     rows = feature_rows(evidence, question, similarity)
     scored = [(fitted.probability(x), s) for x, s in zip(rows, evidence.sentences, strict=True)]
-    meant = acronyms.asked(question.text)
+    meant = question.acronyms
     if meant:  # "BMU c'est quoi": the sentence spelling BMU out answers, whatever its words
         scored = [
             (max(p, EXPANSION_P) if any(acronyms.expands(s.text, w) for w in meant) else p, s)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 
-from answer import acronyms, decision, fallback, translation
+from answer import decision, fallback, translation
 from answer.citations import answers_asked, check_answer, model_claims, supporting_span
 from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
@@ -438,8 +438,7 @@ class AnswerEngine:
             pieces.append(piece)
             yield TokenEvent(piece)
         english = translation.with_source_citations("".join(pieces).strip(), body)
-        asked = acronyms.asked(question.text)
-        shown = translation.checked(english, body, self.index.embed_model, asked=asked)
+        shown = translation.checked(english, body, self.index.embed_model, question.acronyms)
         if shown == english:
             return kept + english
         if shown is not None:  # some sentences kept in French: the reply as it will be

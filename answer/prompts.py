@@ -57,10 +57,11 @@ _EXAMPLE_WORDS = " ".join(
 )
 
 
-def from_the_example(sentence: str) -> bool:
-    """``sentence`` (two words or more) copies the prompt's invented example ("Il réunit
-    trois associations :", seen in a PIAF answer): it says nothing about the documents."""
-    found = words(fold(re.sub(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]", " ", sentence)))
+def from_the_example(claim: str) -> bool:
+    """``claim`` (a sentence without its ``[n]``, two words or more) copies the prompt's
+    invented example ("Il réunit trois associations :", seen in a PIAF answer): it says
+    nothing about the documents."""
+    found = words(fold(claim))
     return len(found) >= 2 and f" {' '.join(found)} " in f" {_EXAMPLE_WORDS} "
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from answer import acronyms
 from answer.facts import MARKER, items, word_stems
 from ingest.text import Language, content_terms, detect_language, fold, stems
 
@@ -286,9 +287,20 @@ class Question:
 
     def _values(self, text: str) -> set[str]:
         found = items(text, self.asked)
-        if self.asked == "date" and _ASKS_DURATION.search(fold(self.text)):
+        if self._asks_duration:
             found |= items(text, "duration")  # "depuis quand": "depuis plus de 20 ans"
         return found
+
+    @cached_property
+    def _asks_duration(self) -> bool:
+        """A date question that a duration answers (read once: every retrieved sentence's
+        values are asked for)."""
+        return self.asked == "date" and bool(_ASKS_DURATION.search(fold(self.text)))
+
+    @cached_property
+    def acronyms(self) -> tuple[str, ...]:
+        """The words whose meaning the question asks (``acronyms.asked``)."""
+        return tuple(acronyms.asked(self.text))
 
     @cached_property
     def _given_values(self) -> set[str]:

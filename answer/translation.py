@@ -163,11 +163,9 @@ def keeps_facts(english: str, french: str, asked: Sequence[str] = ()) -> bool:
     # "What does ICI stand for": « l'Itinéraire de la Culture Industrielle » is the answer,
     # a name; "Itinerarium of Industrial Culture" is not (seed dev). Other expansions may be
     # translated ("European Regional Development Fund" for « Fonds Européen … »).
-    written = f" {' '.join(words(fold(english)))} "
-    if any(
-        f" {' '.join(words(fold(x)))} " not in written
-        for x in acronyms.expansions(french, asked)
-    ):
+    expanded = acronyms.expansions(french, asked) if asked else []
+    written = f" {' '.join(words(fold(english)))} " if expanded else ""
+    if any(f" {' '.join(words(fold(x)))} " not in written for x in expanded):
         return False
     names = sentence_facts(french).names
     lost = missing_facts(Facts(names=names), PassageFacts.of([english]), "en")
