@@ -349,7 +349,9 @@ class Question:
 
 # A date question that a duration answers ("depuis quand existe …": « depuis plus de 20
 # ans »; "how long did it last": « 3 ans »): its values include durations. Words of the
-# question, not fitted.
+# question, not fitted. Decision data (2,771 questions, shipped weights): it touches the
+# 32 worded so, dev +1 right, held-out test +1 right, no wrong answer added; seed test
+# replayed (175 turns): 1 refused -> right, nothing else changed.
 _ASKS_DURATION = re.compile(
     r"\b(?:depuis quand|depuis combien|since when|duree|how long|combien de temps|"
     r"pendant combien)\b"

@@ -194,7 +194,10 @@ def _squashed(text: str) -> str:
 # millions € … [1]." became two English sentences): such a pair costs this on top of its
 # length mismatch, so one to one wins whenever the lengths allow it. Structural (a
 # sentence's worth of length mismatch), not fitted. Two French sentences are never read
-# against one English sentence: that is how a dropped sentence would pass.
+# against one English sentence: that is how a dropped sentence would pass. With the rest
+# of session 19's translation check (the asked acronym's expansion, the sentence-by-
+# sentence display), replayed: English replies in English, seed dev (179 turns) 70.0 ->
+# 86.7 %, held out, seed test (175 turns) 65.5 -> 72.4 %, no answer's outcome changed.
 JOINED_COST = 0.5
 _MOVES = ((1, 1), (2, 1))
 
