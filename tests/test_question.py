@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from answer.question import analyse
+from ingest.text import content_terms, fold
 
 
 @pytest.mark.parametrize(
@@ -47,3 +48,14 @@ def test_a_question_about_a_duration_takes_durations_as_its_values() -> None:
         "20 ans", "2002"
     }
     assert analyse("quand le programme a-t-il été créé").new_values(text) == {"2002"}
+
+
+def test_a_question_typed_without_accents_has_the_same_terms() -> None:
+    """Users type « ete » for « été »: the stop word must not become a term that no passage
+    holds (it weighed as a missing word and lowered the answer's probability)."""
+    typed = analyse("combien de sites au bresil ont ete retenus")
+    written = analyse("combien de sites au Brésil ont été retenus")
+    assert [fold(t) for t in content_terms(typed.scoring_text)] == [
+        fold(t) for t in content_terms(written.scoring_text)
+    ] == ["sites", "bresil", "retenus"]
+    assert content_terms("ce qui etait tres utile") == ["utile"]

@@ -246,3 +246,19 @@ def test_a_sentence_whose_translation_fails_is_shown_as_written(index_service) -
     # nothing passes: no English reply at all
     assert checked("Something else entirely happened in 1999 [3]. And more [4].", french,
                    embed) is None  # fmt: skip
+
+
+def test_a_rewrite_that_loses_an_acronym_or_a_number_is_not_used() -> None:
+    """A follow-up rewritten by the small model (seed dev half: "what does BMU mean in that
+    list" became "What does the MBU stand for…") asks about something else when it loses an
+    acronym or a number; across languages an acronym may rightly change (EU, « UE »)."""
+    assert not usable_rewrite("what does BMU mean in that list",
+                              "What does the MBU stand for in the list of partners?")  # fmt: skip
+    assert not usable_rewrite("what happened in 2009",
+                              "What happened during the cooperation with Brazil?")  # fmt: skip
+    assert usable_rewrite("what does BMU mean in that list",
+                          "What does BMU stand for in the list of partners?")  # fmt: skip
+    assert usable_rewrite("What EU policy is the programme part of?",
+                          "De quelle politique de l'UE le programme fait-il partie ?")  # fmt: skip
+    assert usable_rewrite("How much is 118.2 million in total?",
+                          "Combien font 118,2 millions au total ?")  # fmt: skip
