@@ -350,15 +350,14 @@ class AnswerEngine:
         quoted: AnswerResult,
         evidence: Evidence,
     ) -> bool:
-        """A checked quote that answers a question asking for a value, passages in the
-        question's language, and a model to answer from the quoted sentences in its own
-        words (``settings.reword_quotes``). Across languages the checker cannot tell who
-        did what (an English answer on dev placed a French park "in Belgium and France"):
-        the quote is translated instead. Reasons and definitions: ``fallback.keeps_quote``."""
+        """A checked quote that answers, passages in the question's language, and a model
+        to answer from the quoted sentences in its own words (``settings.reword_quotes``).
+        Across languages the checker cannot tell who did what (an English answer on dev
+        placed a French park "in Belgium and France"): the quote is translated instead.
+        What the model's answer must keep: ``fallback.keeps_quote``."""
         return (
             generator is not None
             and self.settings.reword_quotes
-            and question.wants_item
             and quoted.answerable
             and evidence.same_language
         )

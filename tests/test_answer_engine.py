@@ -388,6 +388,32 @@ def test_rewording_quotes_can_be_turned_off(seed_settings: Settings, index_servi
     assert len(model.prompts) == 1 and result.generator == "extractive"
 
 
+PURPOSE_QUESTION = "À quoi sert le programme Mosaïques d'Aires Protégées ?"
+
+
+@pytest.mark.parametrize(
+    ("second", "kept"),
+    [
+        # most of the quoted sentence, in the model's words: shown as the model's answer
+        ("Du côté brésilien, cet accord s'est décliné par la mise en place du programme "
+         "« Mosaïques d'Aires Protégées », qui vise à permettre la protection des espaces "
+         "sensibles tout en favorisant le développement de ces territoires [{n}].", True),
+        # true of the passage, but not what the quote says the programme is for
+        ("Le programme « Mosaïques d'Aires Protégées » a été mis en place du côté brésilien "
+         "[{n}].", False),
+    ],
+)  # fmt: skip
+def test_a_reason_is_given_in_the_models_words_only_when_it_keeps_the_quote(
+    seed_settings: Settings, index_service, second: str, kept: bool
+) -> None:
+    model = AnswersFromTheQuote(second)
+    result = AnswerEngine(seed_settings, index_service, model).ask(PURPOSE_QUESTION)
+    assert len(model.prompts) == 2  # the four passages, then the quote alone
+    assert result.answerable
+    assert result.generator == ("scripted" if kept else "extractive"), result.answer
+    assert_cited_fact(result, "protection des espaces sensibles")
+
+
 def test_an_answer_from_the_quote_must_keep_every_value_its_best_sentence_gives() -> None:
     from answer.evidence import Sentence
     from answer.fallback import keeps_quote
@@ -405,9 +431,11 @@ def test_an_answer_from_the_quote_must_keep_every_value_its_best_sentence_gives(
     two = quote("Youssouf Raza Gilani puis Raja Pervez Ashraf furent Premier ministre.")
     who = analyse("Qui fut Premier ministre ?")
     assert not keeps_quote(who, two, "Raja Pervez Ashraf fut Premier ministre [1].")
-    # a reason has no value to keep: its quote stays a quote
+    # a reason has no value to keep: the answer keeps most of the quoted sentence's words
     why = analyse("Pourquoi l'accord a-t-il été signé ?")
     assert not keeps_quote(why, signed, "Pour coopérer [1].")
+    reason = "La Région l'a signé avec le Minas Gerais le 23 avril 2009 [1]."
+    assert keeps_quote(why, signed, reason)
 
 
 class AnswersInFrench:
