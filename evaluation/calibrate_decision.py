@@ -35,7 +35,7 @@ from answer.relevance import is_injection, retrieval_found_something
 from answer.types import Citation
 from evaluation import piaf_sets
 from evaluation.datasets import load
-from evaluation.metrics import keys_found, norm, span_found
+from evaluation.metrics import evidence_in, keys_found, norm, span_found
 from index.types import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def answers(row: dict, text: str) -> bool:
     if row.get("spans"):
         return span_found(text, row["spans"])
     folded, quote = norm(text), norm(row.get("quote") or "")
-    if quote and (quote in folded or (len(folded) > 30 and folded in quote)):
+    if quote and (evidence_in(quote, text) or (len(folded) > 30 and folded in quote)):
         return True
     return bool(row.get("keys")) and keys_found(text, row["keys"])
 

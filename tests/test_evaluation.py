@@ -126,6 +126,19 @@ def test_key_matching_ignores_accents_and_case() -> None:
     assert metrics.percentile([float(i) for i in range(1, 21)], 95) == 19
 
 
+def test_an_evidence_quote_cut_by_a_line_break_is_found_in_the_joined_passage() -> None:
+    """Seed evidence quotes copied from the PDF end with a word cut at the line («la col-»);
+    the indexed passage holds the joined word. A right citation must count as right."""
+    passage = "Des plans d'urgence sont établis afin d'améliorer la réactivité et la collaboration."
+    quote = "afin\td’améliorer\tla\tréactivité\tet\tla\tcol-"
+    assert metrics.evidence_in(quote, passage)
+    citations = [Citation(1, "a.txt", "a", None, passage, 0, len(passage), 1.0)]
+    assert metrics.evidence_cited("Pour la réactivité [1].", citations, quote)
+    assert not metrics.evidence_cited("Pour la réactivité.", citations, quote)  # not cited
+    assert metrics.evidence_in("« COSANTRAN, RENCOSAN-", "« COSANTRAN, RENCOSAN-TRAN »")
+    assert not metrics.evidence_in("afin d'améliorer la col-", "la collaboration")
+
+
 def test_feedback_export_counts_invented_numbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -179,8 +179,10 @@ def test_a_quote_is_put_in_the_models_words_only_when_no_one_else_waits(index_se
     gate.set()
     busy.join(30)
     waiting.join(30)
-    # b was in line when a's answer fell back to its quote: a's turn ended there
-    assert model.asked == [QUESTIONS[0], QUESTIONS[1]]
+    # b was in line when a's answer fell back to its quote: a's turn ended there (b, alone
+    # by then, may have its own quote put in the model's words)
+    assert model.asked[:2] == [QUESTIONS[0], QUESTIONS[1]]
+    assert model.asked.count(QUESTIONS[0]) == 1
     assert out[0].result.generator == "extractive" and out[0].result.answerable
     assert_checked(out[0].result)
 
