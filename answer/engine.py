@@ -353,13 +353,16 @@ class AnswerEngine:
         """A checked quote that answers, passages in the question's language, and a model
         to answer from the quoted sentences in its own words (``settings.reword_quotes``).
         Across languages the checker cannot tell who did what (an English answer on dev
-        placed a French park "in Belgium and France"): the quote is translated instead.
-        What the model's answer must keep: ``fallback.keeps_quote``."""
+        placed a French park "in Belgium and France"): the quote is translated instead;
+        only a value, which reads the same in both, lets an English question's French
+        quote be reworded. What the model's answer must keep: ``fallback.keeps_quote``
+        (for a question asking no value, the quoted sentence's words: one language)."""
         return (
             generator is not None
             and self.settings.reword_quotes
             and quoted.answerable
             and evidence.same_language
+            and (question.wants_item or evidence.native)
         )
 
     def _quote_messages(self, question: Question, picked: list, citations: list[Citation]):
