@@ -472,13 +472,13 @@ def usable_rewrite(question: str, rewrite: str) -> bool:
 # turns): 1 follow-up refused -> right, nothing else changed (the first try, acronyms kept
 # across languages too, also made 1 refused -> wrong: "EU" rightly became « UE »). Held
 # out, seed test (175 turns): no answer changed.
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]+\b")
 
 
 def _loses_a_token(question: str, rewrite: str) -> bool:
-    """``rewrite`` lacks a number that ``question`` writes, or an acronym of it when both
-    are in the same language (a question typed in capitals has no acronyms to keep)."""
+    """``rewrite`` lacks a number that ``question`` writes (``_NUMBER``, as ``analyse``
+    reads them), or an acronym of it when both are in the same language (a question typed
+    in capitals has no acronyms to keep)."""
     patterns = [_NUMBER]
     if question.upper() != question and detect_language(question) == detect_language(rewrite):
         patterns.append(_ACRONYM)

@@ -117,8 +117,7 @@ def _checked(
     groups = _alignment([u.text for u in en], [u.text for u in fr])
     if groups is None:
         return None
-    pairs = [(" ".join(u.text for u in en[a:b]), " ".join(u.text for u in fr[c:d]))
-             for (a, b), (c, d) in groups]  # fmt: skip
+    pairs = _joined(groups, [u.text for u in en], [u.text for u in fr])
     cosines = similarities(embed, pairs)
     out, passed = [], 0
     for ((a, b), _french_span), (e, f), cos in zip(groups, pairs, cosines, strict=True):
@@ -207,12 +206,15 @@ def aligned(english: str, french: str) -> list[tuple[str, str]] | None:
     en = [u.text for u in split_sentences(english)]
     fr = [u.text for u in split_sentences(french)]
     groups = _alignment(en, fr)
-    if groups is None:
-        return None
-    return [(" ".join(en[a:b]), " ".join(fr[c:d])) for (a, b), (c, d) in groups]
+    return None if groups is None else _joined(groups, en, fr)
 
 
 Group = tuple[tuple[int, int], tuple[int, int]]  # English [a, b) against French [c, d)
+
+
+def _joined(groups: list[Group], en: list[str], fr: list[str]) -> list[tuple[str, str]]:
+    """The (English, French) texts of aligned sentence groups."""
+    return [(" ".join(en[a:b]), " ".join(fr[c:d])) for (a, b), (c, d) in groups]
 
 
 def _alignment(en: list[str], fr: list[str]) -> list[Group] | None:

@@ -153,11 +153,10 @@ def stems(word: str) -> frozenset[str]:
 def content_terms(text: str) -> list[str]:
     """Meaningful words of ``text`` (no stop words, also typed without their accents:
     "ete", "etait", "tres"), in order, without duplicates."""
-    sw = stop_words()
-    folded = folded_stop_words()
+    folded = folded_stop_words()  # holds every stop word's folded form
     seen: dict[str, None] = {}
     for w in words(text):
-        if w in sw["fr"] or w in sw["en"] or fold(w) in folded:
+        if fold(w) in folded:
             continue
         if len(w) < 2 and not w.isdigit():
             continue
