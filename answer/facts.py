@@ -83,8 +83,13 @@ _MONTH_NUMBER = re.compile(rf"\b({MONTHS}) (\d{{4}}|\d{{1,2}}(?!\d))")
 MAGNITUDES = r"millions?|milliards?|billions?|thousands?|mille|k€|m€|md€|mds"
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_ANY_WORD = re.compile(r"\w")
 _LIST_PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|[-*•·–]\s+|\d{1,2}[.)]\s+)?)")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?=\S)")
+# a sentence ends at its final punctuation, with the markers and closing quotes after it
+# ("… border [1]." Then …)
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]|\s?[»\"”)])*)(\s+)(?=\S)"
+)
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 URL_RE = re.compile(
     r"(?:https?://)?(?:[a-z0-9-]+\.)+(?:[a-z]{2,6})(?:/[^\s\])]*)?(?![a-z0-9])", re.IGNORECASE
@@ -346,7 +351,17 @@ def split_sentences(answer: str) -> list[AnswerUnit]:
             units.append(AnswerUnit(prefix if pos == 0 else "", body[pos:end], m.group(2)))
             pos = m.end()
         units.append(AnswerUnit(prefix if pos == 0 else "", body[pos:], newline))
-    return [u for u in units if u.text.strip() or u.prefix.strip()]
+    out: list[AnswerUnit] = []
+    for u in units:
+        if not (u.text.strip() or u.prefix.strip()):
+            continue
+        if out and not u.prefix.strip() and not _ANY_WORD.search(u.text):
+            # punctuation alone (the « ». » closing a quoted sentence) ends the one before
+            last = out[-1]
+            out[-1] = AnswerUnit(last.prefix, last.text + last.sep + u.text, u.sep)
+        else:
+            out.append(u)
+    return out
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -366,7 +381,7 @@ def with_markers(text: str, ns: list[int]) -> str:
     markers = "".join(f"[{n}]" for n in ns)
     if not markers:
         return bare
-    m = re.search(r"[.!?…:;]+$", bare)
+    m = re.search(r"[.!?…:;](?:[.!?…:;]|\s?[»\"”)])*$", bare)  # closing quotes included
     return f"{bare[: m.start()]} {markers}{m.group()}" if m else f"{bare} {markers}"
 
 

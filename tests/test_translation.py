@@ -8,6 +8,7 @@ import pytest
 from answer.engine import AnswerEngine
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.question import usable_rewrite
+from answer.facts import split_sentences, with_markers
 from answer.translation import checked, faithful, keeps_facts, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
@@ -256,3 +257,22 @@ def test_a_sentence_whose_translation_fails_is_shown_as_written(index_service) -
     # nothing passes: no English reply at all
     assert checked("Something else entirely happened in 1999 [3]. And more [4].", french,
                    embed) is None  # fmt: skip
+
+
+def test_a_quoted_sentence_keeps_its_closing_marks_when_translated(index_service) -> None:
+    """A passage's quotation ends « … franco-belge. » and the model writes « …border." »:
+    the closing marks end the sentence on both sides, so the two still align one to one
+    (seed test: two English answers were left in French by the stray « ». »)."""
+    embed = index_service.embed_model
+    french = (
+        "« Bien sûr, le risque zéro n’existe pas, mais les plans d’interventions permettent "
+        "d’abolir la frontière franco-belge [1]. ». Simplifier l’accès aux soins de santé [2]."
+    )
+    english = (
+        '"Of course, zero risk does not exist, but intervention plans make it possible to '
+        'abolish the Franco-Belgian border [1]." Simplifying access to health care [2].'
+    )
+    assert len(split_sentences(french)) == len(split_sentences(english)) == 2
+    assert checked(english, french, embed) == english
+    # the citation goes before the sentence's final marks, quotes included
+    assert with_markers('the Franco-Belgian border."', [1]) == 'the Franco-Belgian border [1]."'
