@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from answer.engine import AnswerEngine
+from answer.facts import split_sentences, with_markers
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.question import usable_rewrite
-from answer.facts import split_sentences, with_markers
 from answer.translation import checked, faithful, keeps_facts, with_source_citations
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
