@@ -174,8 +174,10 @@ def _actions(tokens: list[_Token], after: int) -> list[frozenset[str]]:
 
 
 def _head(tokens: list[_Token], span: tuple[int, int]) -> set[str]:
-    """The name's distinctive words (folded, no joiners): what finds it in the passage."""
-    return {t.folded for t in tokens[span[0] : span[1]] if t.folded not in _NAME_JOINERS}
+    """The name's distinctive words (folded, no joiners, hyphenated words in parts, so that
+    "Nord-Pas-de-Calais" finds « Nord – Pas-de-Calais »): what finds it in the passage."""
+    parts = (p for t in tokens[span[0] : span[1]] for p in t.folded.split("-"))
+    return {p for p in parts if p and p not in _NAME_JOINERS}
 
 
 def swapped_subjects(claim: str, passage: str) -> list[str]:
