@@ -65,7 +65,9 @@ MIN_COSINE = 0.893
 MAX_NAMES_LOST = 1
 NAMES_FOR_ONE_LOST = 3
 TRANSLATION_TOKENS = 400  # a quote is at most 2 x 480 characters (answer/fallback.py)
-_COMPOUND = re.compile(r"\b[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)+")
+# a hyphenated name, with a capitalised word joined to it by a spaced dash ("Nord -
+# Pas-de-Calais": the model wrote "the North-West region - Pas-de-Calais")
+_COMPOUND = re.compile(r"\b[A-ZÀ-Ý][\w'’]*(?:\s[-–]\s[A-ZÀ-Ý][\w'’]*)?(?:-[\w'’]+)+")
 
 def english_request(body: str) -> tuple[list[ChatMessage], int]:
     """The prompt and token limit of ``body``'s English translation (the memo's key)."""
@@ -178,7 +180,8 @@ def compound_names(text: str) -> list[str]:
     On the dev pairs, requiring them rejects 2 of 112 faithful sentences (États-Unis,
     UAZ-469 before the elision was handled)."""
     found = []
-    for m in _COMPOUND.finditer(MARKER.sub(" ", text)):
+    text = MARKER.sub(" ", text)
+    for m in _COMPOUND.finditer(text):
         if m.start() > 0 and text[: m.start()].strip(" -–•*"):
             found.append(re.sub(r"^(?:[LlDd]|[Qq]u)['’]", "", m.group()))
     return found

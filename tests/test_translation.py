@@ -144,6 +144,11 @@ def test_faithful_needs_each_sentence_to_keep_its_source(index_service) -> None:
     assert faithful("The Nord - Pas-de-Calais Region signed an agreement with Brazil [1].",
                     region, embed)  # fmt: skip
     assert not faithful("The North-West Region signed an agreement with Brazil [1].", region, embed)
+    # the whole name joined by its dash, not "North-West" put before the part kept
+    assert not faithful("The North-West region - Pas-de-Calais signed an agreement with Brazil "
+                        "[1].", region, embed)  # fmt: skip
+    assert faithful("The Nord-Pas-de-Calais Region signed an agreement with Brazil [1].",
+                    region, embed)  # fmt: skip
 
 
 def test_a_short_answer_is_translated_and_keeps_its_citation(index_service) -> None:
