@@ -24,6 +24,7 @@ from answer import acronyms
 from answer.errors import GeneratorUnavailable
 from answer.facts import (
     MARKER,
+    AnswerUnit,
     Facts,
     PassageFacts,
     cited_numbers,
@@ -256,11 +257,19 @@ def _alignment(en: list[str], fr: list[str]) -> list[Group] | None:
 def with_source_citations(english: str, french: str) -> str:
     """``english`` with the citations the model dropped ("2009" for "2009 [1]") given
     back: when the sentences align one to one, a sentence citing nothing cites what its
-    source cites. The other checks of ``faithful`` still apply to the result."""
+    source cites; a marker written first moves after its sentence. The other checks of
+    ``faithful`` still apply to the result."""
     units = split_sentences(english)
+    # a marker written first ("[1] Beyond these exchanges …") goes after the sentence
+    units = [
+        AnswerUnit(u.prefix, with_markers(u.text, cited_numbers(u.text)), u.sep)
+        if MARKER.match(u.text.lstrip())
+        else u
+        for u in units
+    ]
     sources = [u.text for u in split_sentences(french)]
     if len(units) != len(sources):
-        return english
+        return "".join(u.prefix + u.text + u.sep for u in units).strip()
     out = []
     for unit, source in zip(units, sources, strict=True):
         text = unit.text

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from answer import decision  # noqa: E402
 from answer.engine import AnswerEngine  # noqa: E402
+from answer.generators.memo import Recording  # noqa: E402
 from bench.common import PIAF_CORPUS, PIAF_QUESTIONS, cache_dir, write_result  # noqa: E402
 from evaluation import piaf_sets  # noqa: E402
 from evaluation.commands import format_table, progress_line  # noqa: E402
@@ -49,7 +50,7 @@ from evaluation.datasets import (  # noqa: E402
     load,
     split_files,
 )
-from evaluation.replay import Replayed, ReplayingEngine, recording  # noqa: E402
+from evaluation.replay import CallsFile, Replayed, ReplayingEngine, recording  # noqa: E402
 from evaluation.runner import Report, evaluate  # noqa: E402
 from evaluation.swaps import evaluate_swaps, format_swaps  # noqa: E402
 from evaluation.targets import format_targets, measure_all  # noqa: E402
@@ -102,7 +103,11 @@ class Bench:
         if self.replayed is not None:
             engine = AnswerEngine(settings, services.index, generator=self.replayed)
             return ReplayingEngine(engine, self.replayed), services.index
-        return AnswerEngine(settings, services.index, generator=self.model), services.index
+        # a live run keeps every model call by prompt: its replays are then exact
+        model = self.model
+        if model is not None and self.generator_name == "local":
+            model = Recording(model, CallsFile(cache_dir("replay") / "calls.json"))
+        return AnswerEngine(settings, services.index, generator=model), services.index
 
     def run(self, name: str, files: list[EvalFile], engine: Any, index: Any) -> Report:
         _say(f"== {name} ({self.split}, {self.generator_name})")

@@ -8,6 +8,10 @@ the streamed text) scores any later post-generation rule in minutes instead of t
 live run. Calls the recording lacks (the question's French rewrite, a follow-up's
 rewrite, an answer the recorded run never asked the model for) go to the real model.
 
+A live run keeps every model call by prompt in the calls file (``CallsFile``), and a
+replay reads a call from there first: a recorded stream can hold more than one model text
+(the answer, then its rewording of the quote).
+
 A replay is only valid while retrieval and the prompt are unchanged: ``bench/answers.py
 --replay`` says so in its result, and a live run is still the result that counts.
 """
@@ -85,20 +89,45 @@ class Replayed:
         self.generated = 0
 
     def stream(self, messages: list, max_tokens: int | None = None) -> Iterator[str]:
-        # the answer call is the one without a token cap (rewrites ask for 60 tokens)
-        if max_tokens is None and self.current in self.recorded:
+        key = call_key(messages, max_tokens)
+        # the answer call is the one without a token cap (rewrites ask for 60 tokens); a
+        # live run that recorded its calls (``Recorder``) gave its exact text by prompt
+        if max_tokens is None and key not in self.calls and self.current in self.recorded:
             self.replayed += 1
             yield self.recorded[self.current]
             return
         # any other call (a rewrite, an answer the recording lacks) goes to the model once,
         # then comes from the file: greedy decoding makes it a function of the prompt
-        key = hashlib.sha256(repr((messages, max_tokens)).encode()).hexdigest()
         if key not in self.calls:
             self.generated += max_tokens is None
             self.calls[key] = "".join(self.real.stream(messages, max_tokens=max_tokens))
             if self.calls_file is not None:
                 self.calls_file.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
         yield self.calls[key]
+
+
+def call_key(messages: list, max_tokens: int | None) -> str:
+    """The calls file's key of one model call: its prompt and token cap."""
+    return hashlib.sha256(repr((messages, max_tokens)).encode()).hexdigest()
+
+
+class CallsFile:
+    """Every text a live run's model completed, kept in the calls file by prompt (the
+    store of a ``memo.Recording`` around the real model).
+
+    A live run's rows keep what was streamed, and since the quote is also reworded by the
+    model (session 20) the stream of one question can hold two model texts: the answer,
+    then the rewording. Read back as the answer, that pair was checked as one answer in
+    replays (a live turn quoted, its replay answered). With the calls kept, a replay of the
+    run gives each call its own text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.calls: dict[str, str] = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+
+    def put(self, messages: list, max_tokens: int | None, name: str, text: str) -> None:
+        self.calls[call_key(messages, max_tokens)] = text
+        self.path.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
 
 
 class ReplayingEngine:

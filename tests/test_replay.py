@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from answer.generators.memo import Recording
 from evaluation.calibrate_floor import choose, replay, utility
-from evaluation.replay import Replayed, model_text, recording
+from evaluation.replay import CallsFile, Replayed, model_text, recording
 
 
 def row(rid: str, raw: str, answer: str, generator: str, answered: bool, **kw) -> dict:
@@ -80,3 +81,22 @@ def test_a_floor_refuses_what_lies_under_it_and_none_wins_a_tie() -> None:
     # only the 0.4 answer is worth asking for, and it beats no floor by 1/5
     assert choose(rows, 0.5) == 0.4
     assert choose(rows[:1] + rows[2:], 0.5) is None
+
+
+def test_a_live_run_s_calls_are_replayed_by_prompt_not_by_its_stream(tmp_path: Path) -> None:
+    """A live turn streamed the model's answer, then its rewording of the quote: read back
+    from the stream, both were the answer. The calls a live run kept are replayed each by
+    its own prompt instead."""
+    calls = tmp_path / "calls.json"
+    live = Recording(Counting(), CallsFile(calls))
+    prompt = [{"role": "user", "content": "q1"}]
+    assert "".join(live.stream(prompt)) == "live None"
+    assert "".join(live.stream(prompt, max_tokens=256)) == "live 256"  # the rewording
+    # the recording's stream holds both texts; the calls file holds each under its prompt
+    recorded = {("q1", 1): "live None\n\nlive 256"}
+    real = Counting()
+    replayed = Replayed(real, recorded, calls)
+    replayed.current = ("q1", 1)
+    assert "".join(replayed.stream(prompt)) == "live None"
+    assert "".join(replayed.stream(prompt, max_tokens=256)) == "live 256"
+    assert real.calls == 0

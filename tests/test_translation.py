@@ -160,6 +160,8 @@ def test_a_short_answer_is_translated_and_keeps_its_citation(index_service) -> N
     # the model dropped the citation: the aligned source's is given back, then checked
     assert with_source_citations("April 23, 2009.", french) == "April 23, 2009 [1]."
     assert with_source_citations("2009", "2009 [2]") == "2009 [2]"
+    # a marker written first cites the sentence, after it (seed dev: "[1] Beyond these …")
+    assert with_source_citations("[1] April 23, 2009.", french) == "April 23, 2009 [1]."
     # sentences that do not align are left as they are (faithful rejects them)
     two = "Signed in 2009. In Brazil."
     assert with_source_citations(two, french) == two

@@ -20,6 +20,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Protocol
 
 from answer.generators.base import ChatMessage, Generator
 
@@ -82,11 +83,20 @@ class Memo:
         return Recording(generator, self)
 
 
-class Recording:
-    """A generator whose completed texts go to a ``Memo``; other attributes (``load``,
-    ``close``) are the wrapped generator's."""
+class Store(Protocol):
+    """Where a ``Recording`` puts each completed text: a ``Memo``, or the answer bench's
+    calls file (``evaluation.replay.CallsFile``)."""
 
-    def __init__(self, inner: Generator, memo: Memo) -> None:
+    def put(
+        self, messages: list[ChatMessage], max_tokens: int | None, name: str, text: str
+    ) -> None: ...
+
+
+class Recording:
+    """A generator whose completed texts go to a ``Memo`` (or another ``Store``); other
+    attributes (``load``, ``close``) are the wrapped generator's."""
+
+    def __init__(self, inner: Generator, memo: Store) -> None:
         self.inner = inner
         self.name = inner.name
         self._memo = memo
