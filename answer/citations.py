@@ -53,7 +53,7 @@ from answer.facts import (
     with_markers,
 )
 from answer.fallback import about_subject
-from answer.prompts import from_the_example, says_not_given
+from answer.prompts import engine_says, from_the_example, says_not_given
 from answer.question import Question
 from answer.types import Citation, Language
 from ingest.text import detect_language, fold, is_list_item, sentences, stems
@@ -212,6 +212,10 @@ def check_answer(
         if not content_words(claim) and not facts:
             # punctuation, "Oui.", a lone heading: keep without citation
             kept.append(AnswerUnit(unit.prefix, with_markers(text, []) if ns else text, unit.sep))
+            continue
+        if engine_says(claim):
+            # the engine's own "not given" words (a refusal's lead): kept, citing nothing
+            kept.append(AnswerUnit(unit.prefix, with_markers(text, []), unit.sep))
             continue
         if (question and _restates(claim, question)) or claim.rstrip().endswith("?"):
             # it echoes the question, or asks one ("Dans quel but le projet a été créé ?"):

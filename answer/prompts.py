@@ -155,6 +155,24 @@ NOT_SURE: dict[Language, str] = {
     "en": "I found no certain answer in the documents.",
 }
 
+
+_ENGINE_SAYS = {
+    fold(t).strip()
+    for t in [
+        *NOT_IN_DOCUMENTS.values(),
+        *NOT_SURE.values(),
+        *(t for kinds in NOT_GIVEN.values() for t in kinds.values()),
+    ]
+}
+
+
+def engine_says(sentence: str) -> bool:
+    """``sentence`` (without its ``[n]``) is one of the engine's own fixed sentences that
+    say the documents lack an answer (``NOT_IN_DOCUMENTS``, ``NOT_GIVEN``, ``NOT_SURE``):
+    the engine's words, which no passage supports or needs to."""
+    return fold(sentence).strip() in _ENGINE_SAYS
+
+
 NEAREST_FACTS: dict[Language, str] = {
     "fr": "Le passage le plus proche indique :",
     "en": "The closest passage says:",

@@ -80,10 +80,8 @@ class Replayed:
         self.real = real
         self.name = real.name
         self.recorded = recorded
-        self.calls_file = calls
-        self.calls: dict[str, str] = (
-            json.loads(calls.read_text("utf-8")) if calls is not None and calls.is_file() else {}
-        )
+        self.store = CallsFile(calls)
+        self.calls = self.store.calls
         self.current: Key | None = None  # set by ``ReplayingEngine`` for each question
         self.replayed = 0
         self.generated = 0
@@ -91,7 +89,7 @@ class Replayed:
     def stream(self, messages: list, max_tokens: int | None = None) -> Iterator[str]:
         key = call_key(messages, max_tokens)
         # the answer call is the one without a token cap (rewrites ask for 60 tokens); a
-        # live run that recorded its calls (``Recorder``) gave its exact text by prompt
+        # live run that kept its calls (``CallsFile``) gave its exact text by prompt
         if max_tokens is None and key not in self.calls and self.current in self.recorded:
             self.replayed += 1
             yield self.recorded[self.current]
@@ -100,9 +98,8 @@ class Replayed:
         # then comes from the file: greedy decoding makes it a function of the prompt
         if key not in self.calls:
             self.generated += max_tokens is None
-            self.calls[key] = "".join(self.real.stream(messages, max_tokens=max_tokens))
-            if self.calls_file is not None:
-                self.calls_file.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
+            text = "".join(self.real.stream(messages, max_tokens=max_tokens))
+            self.store.put(messages, max_tokens, self.name, text)
         yield self.calls[key]
 
 
@@ -121,13 +118,16 @@ class CallsFile:
     replays (a live turn quoted, its replay answered). With the calls kept, a replay of the
     run gives each call its own text."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.calls: dict[str, str] = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: kept in memory only
+        self.calls: dict[str, str] = (
+            json.loads(path.read_text("utf-8")) if path is not None and path.is_file() else {}
+        )
 
     def put(self, messages: list, max_tokens: int | None, name: str, text: str) -> None:
         self.calls[call_key(messages, max_tokens)] = text
-        self.path.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
+        if self.path is not None:
+            self.path.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
 
 
 class ReplayingEngine:

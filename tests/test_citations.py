@@ -387,3 +387,16 @@ def test_a_model_sentence_cut_off_mid_phrase_is_no_claim(passages: list[Citation
     assert model_claims("The programme ran from 2002 to the [1].") == ""
     # a whole sentence ending on a name or a number stays
     assert model_claims("Le programme RESCUE a duré de 2002 à 2005 [1].") != ""
+
+
+def test_a_refusal_s_own_words_cite_no_passage(passages: list[Citation]) -> None:
+    """The engine's "no sure answer" lead is its own words: only the nearest passage it
+    quotes is cited (53 seed and PIAF refusals cited a passage for that lead)."""
+    nearest = "Dès sa mise en place en juin 2000, la Mission Bassin Minier a créé des liens [1]."
+    refusal = (
+        "Je ne trouve pas de réponse sûre dans les documents. Le passage le plus proche "
+        f"indique : {nearest}"
+    )
+    checked = check_answer(refusal, passages, "fr")
+    assert checked.answer.startswith("Je ne trouve pas de réponse sûre dans les documents. ")
+    assert checked.cited == [1]
