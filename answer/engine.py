@@ -28,7 +28,7 @@ from answer.prompts import (
     condense_messages,
     translate_messages,
 )
-from answer.question import Question, analyse, asks_its_own, usable_rewrite
+from answer.question import Question, analyse, asks_its_own, french_rewrite
 from answer.relevance import is_injection, retrieval_found_something
 from answer.types import (
     AnswerEvent,
@@ -460,11 +460,9 @@ class AnswerEngine:
         except GeneratorUnavailable as err:
             log.warning("could not translate the question: %s", err)
             return None
-        line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
-        line = line.strip(" \"'«»")
-        if not line or not usable_rewrite(question, line):
-            log.info("French rewrite not used: %r", line)
-            return None
+        line = french_rewrite(question, raw)
+        if line is None:
+            log.info("French rewrite not used: %r", raw[:200])
         return line
 
     def _messages(

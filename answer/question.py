@@ -15,7 +15,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from answer import acronyms
-from answer.facts import MARKER, items, word_stems
+from answer.facts import MARKER, PLAIN_WORD_RE, WORD_RE, items, word_stems
 from ingest.text import Language, content_terms, detect_language, fold, stems
 
 Asked = Literal[
@@ -305,8 +305,14 @@ class Question:
     @cached_property
     def _given_values(self) -> set[str]:
         """The values of the asked kind the question itself writes (computed once: every
-        retrieved sentence is compared with them)."""
-        return self._values(self.text)
+        retrieved sentence is compared with them). A name is given even when the user
+        typed it in lower case ("le forum de belo horizonte"), or only in the question's
+        French rewrite: a sentence naming it again names no one new."""
+        given = self._values(self.text)
+        if self.asked in ("who", "place"):
+            text = self.match_text
+            given |= {fold(w) for w in (*WORD_RE.findall(text), *PLAIN_WORD_RE.findall(text))}
+        return given
 
     @cached_property
     def positions(self) -> tuple[frozenset[str], ...]:
@@ -449,6 +455,14 @@ _ABOUT_THE_TASK = re.compile(
 _ASKS_ABOUT_THE_TASK = re.compile(
     r"\b(?:question|reponse|answer|documents?|passages?|traduction|translat\w*|according)\b"
 )
+
+
+def french_rewrite(question: str, raw: str) -> str | None:
+    """The French rewrite of ``question`` in the model's text ``raw`` (its first line,
+    without quotation marks), or None when it cannot stand for the question."""
+    line = next((ln.strip() for ln in raw.strip().splitlines() if ln.strip()), "")
+    line = line.strip(" \"'«»")
+    return line if line and usable_rewrite(question, line) else None
 
 
 def usable_rewrite(question: str, rewrite: str) -> bool:

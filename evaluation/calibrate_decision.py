@@ -30,7 +30,7 @@ from pathlib import Path
 from answer.decision import FEATURES, MODEL_FILE, feature_rows
 from answer.evidence import gather
 from answer.fallback import MAX_CHARS, MAX_SENTENCES
-from answer.question import analyse
+from answer.question import Question, analyse, french_rewrite
 from answer.relevance import is_injection, retrieval_found_something
 from answer.types import Citation
 from evaluation import piaf_sets
@@ -115,6 +115,7 @@ def collect(split: str) -> Path:
           if not i.answerable]),
     ]  # fmt: skip
     out = cache_dir(".") / f"decision-{split}.jsonl"
+    kept = _rewrites()
     with out.open("w", encoding="utf-8") as fh:
         for _name, corpus, index_dir, items in plans:
             settings = Settings(generator="extractive", data_dir=cache_dir(index_dir))
@@ -123,18 +124,49 @@ def collect(split: str) -> Path:
             index = Services.load(settings).index
             index.ingest(settings.corpus_dir)
             for i, item in enumerate(items):
-                fh.write(json.dumps(_sample(item, settings, index), ensure_ascii=False) + "\n")
+                row = _sample(item, settings, index, kept)
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 if i % 100 == 0:
                     print(f"{item.set} {split}: {i}/{len(items)}", file=sys.stderr, flush=True)
     return out
 
 
-def _sample(item: Item, settings, index) -> dict:
+def _rewrites() -> dict[str, str]:
+    """The model's texts kept by the answer bench's live runs, by prompt
+    (``evaluation.replay.CallsFile``): they hold the French rewrites of the English seed
+    questions."""
+    from bench.common import cache_dir
+    from evaluation.replay import CallsFile
+
+    return CallsFile(cache_dir("replay") / "calls.json").calls
+
+
+def _french(question: str, kept: dict[str, str]) -> str | None:
+    """The French rewrite the engine matches an English question with at run time
+    (``engine._french``), read from ``kept``; None when no live run asked it. Without it
+    an English question was collected with other passages and other features than it
+    gets when answered (before session 22)."""
+    from answer.condense import REWRITE_TOKENS
+    from answer.prompts import translate_messages
+    from evaluation.replay import call_key
+
+    raw = kept.get(call_key(translate_messages(question), REWRITE_TOKENS))
+    return None if raw is None else french_rewrite(question, raw)
+
+
+def _question(row: dict) -> Question:
+    """The analysed question of a collected row, with its French rewrite if any."""
+    question = analyse(row["question"])
+    return question.with_french(row["french"]) if row.get("french") else question
+
+
+def _sample(item: Item, settings, index, kept: dict[str, str]) -> dict:
     """The collected question: its labels, the gate's verdict and the retrieved passages."""
-    question = analyse(item.question)
-    row = {"set": item.set, "id": item.id, "question": item.question,
+    french = _french(item.question, kept) if item.lang == "en" else None
+    row = {"set": item.set, "id": item.id, "question": item.question, "french": french,
            "answerable": item.answerable, "quote": item.quote, "keys": item.keys,
            "spans": item.spans, "gate": False, "passages": []}  # fmt: skip
+    question = _question(row)
     if is_injection(item.question):
         return row
     passages = index.search(question.match_text, settings.top_k)
@@ -148,7 +180,7 @@ def _featured(row: dict) -> dict:
     row["sentences"] = []
     if not row["gate"]:
         return row
-    question = analyse(row["question"])
+    question = _question(row)
     passages = [Passage(**p) for p in row["passages"]]
     citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
     evidence = gather(question, citations, passages)

@@ -201,3 +201,24 @@ def test_an_acronym_is_spelt_out_only_by_its_own_initials() -> None:
     # only a question asking what something means looks for an expansion
     assert asked("Qui dirige la MBM ?") == []
     assert "bmu" in asked("What does BMU stand for?")
+
+
+def test_the_decision_data_reads_english_questions_with_their_french_rewrite() -> None:
+    """The engine matches an English question with the model's French rewrite; the
+    calibration data must too, or the decision is fitted on features it never sees."""
+    from answer.condense import REWRITE_TOKENS
+    from answer.prompts import translate_messages
+    from evaluation import calibrate_decision
+    from evaluation.replay import call_key
+
+    question = "Who coordinates the programme in France?"
+    kept = {
+        call_key(
+            translate_messages(question), REWRITE_TOKENS
+        ): "Qui coordonne le programme en France ?\n"
+    }
+    french = calibrate_decision._french(question, kept)
+    assert french == "Qui coordonne le programme en France ?"
+    row = {"question": question, "french": french}
+    assert "coordonne" in calibrate_decision._question(row).match_text
+    assert calibrate_decision._french("Who else?", kept) is None  # never asked: no rewrite

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from answer.question import analyse
+from answer.question import analyse, french_rewrite
 from ingest.text import content_terms, fold
 
 
@@ -44,10 +44,30 @@ def test_the_kind_asked_for(question: str, kind: str) -> None:
 def test_a_question_about_a_duration_takes_durations_as_its_values() -> None:
     text = "Depuis plus de 20 ans, le programme soutient des projets créés en 2002."
     assert analyse("depuis quand existe le programme").new_values(text) == {"20 ans", "2002"}
-    assert analyse("how long has the programme been running").new_values(text) == {
-        "20 ans", "2002"
-    }
+    assert analyse("how long has the programme been running").new_values(text) == {"20 ans", "2002"}
     assert analyse("quand le programme a-t-il été créé").new_values(text) == {"2002"}
+
+
+def test_a_name_typed_in_lower_case_is_given_by_the_question_not_an_answer() -> None:
+    text = "Un forum des acteurs s'est tenu en octobre 2009 à Belo Horizonte, avec la Région."
+    # "who paid for the forum": Belo Horizonte is where it was held, named by the user
+    assert analyse("who paid for the belo horizonte forum").new_values(text) == {"region"}
+    assert analyse("Who paid for the Belo Horizonte forum?").new_values(text) == {"region"}
+    # a French rewrite names it too (an English question is matched with both texts)
+    rewritten = analyse("who paid for the forum").with_french(
+        "Qui a payé le forum de Belo Horizonte ?"
+    )
+    assert rewritten.new_values(text) == {"region"}
+    assert analyse("who paid for the forum").new_values(text) == {"belo", "horizonte", "region"}
+
+
+def test_the_french_rewrite_is_the_model_s_first_line_when_it_is_a_question() -> None:
+    question = "Who coordinates the programme?"
+    assert french_rewrite(question, "« Qui coordonne le programme ? »\nNote : …") == (
+        "Qui coordonne le programme ?"
+    )
+    assert french_rewrite(question, "Le programme est coordonné par la Fédération [1].") is None
+    assert french_rewrite(question, "  \n") is None
 
 
 def test_a_question_typed_without_accents_has_the_same_terms() -> None:
@@ -55,7 +75,9 @@ def test_a_question_typed_without_accents_has_the_same_terms() -> None:
     holds (it weighed as a missing word and lowered the answer's probability)."""
     typed = analyse("combien de sites au bresil ont ete retenus")
     written = analyse("combien de sites au Brésil ont été retenus")
-    assert [fold(t) for t in content_terms(typed.scoring_text)] == [
-        fold(t) for t in content_terms(written.scoring_text)
-    ] == ["sites", "bresil", "retenus"]
+    assert (
+        [fold(t) for t in content_terms(typed.scoring_text)]
+        == [fold(t) for t in content_terms(written.scoring_text)]
+        == ["sites", "bresil", "retenus"]
+    )
     assert content_terms("ce qui etait tres utile") == ["utile"]
