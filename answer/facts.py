@@ -403,6 +403,63 @@ _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_RE = re.compile(r"(?:\+\s?\d{1,3}\s?)?(?:\(0\)\s?)?\d(?:[\s.]?\d){7,}")
 
 
+# Where a document writes a nationality ("du côté brésilien", "ses partenaires allemands,
+# britanniques et polonais"), it names a country: a place question ("which country set up
+# the programme") is answered by it. Country -> the stem of its adjective in French and
+# English, folded; the endings (-e, -s, -ne, -nes…) are added below. A lexicon, not fitted.
+_NATIONALITIES = {
+    "allemagne": ("allemand", "german"),
+    "autriche": ("autrichien", "austrian"),
+    "belgique": ("belge", "belgian"),
+    "bresil": ("bresilien", "brazilian"),
+    "canada": ("canadien", "canadian"),
+    "chine": ("chinois", "chinese"),
+    "danemark": ("danois", "danish"),
+    "espagne": ("espagnol", "spanish"),
+    "etats-unis": ("americain", "american"),
+    "flandre": ("flamand", "flemish"),
+    "france": ("francais", "french"),
+    "grece": ("grec", "grecque", "greek"),
+    "irlande": ("irlandais", "irish"),
+    "italie": ("italien", "italian"),
+    "japon": ("japonais", "japanese"),
+    "luxembourg": ("luxembourgeois", "luxembourgish"),
+    "pays-bas": ("neerlandais", "hollandais", "dutch"),
+    "pologne": ("polonais", "polish"),
+    "portugal": ("portugais", "portuguese"),
+    "royaume-uni": ("britannique", "anglais", "british", "english"),
+    "russie": ("russe", "russian"),
+    "suede": ("suedois", "swedish"),
+    "suisse": ("suisse", "swiss"),
+    "wallonie": ("wallon", "walloon"),
+}
+
+
+def _nationality_forms() -> dict[str, str]:
+    """Every folded form of each adjective (gender and number) -> its country."""
+    forms: dict[str, str] = {}
+    for country, adjectives in _NATIONALITIES.items():
+        for adj in adjectives:
+            endings = ("", "s")
+            if adj.endswith(("ien", "on")):
+                endings = ("", "s", "ne", "nes")
+            elif adj.endswith(("and", "ol", "ain", "ais", "ois")):
+                endings = ("", "s", "e", "es")
+            elif adj.endswith("ec"):
+                endings = ("", "s")
+            for end in endings:
+                forms[adj + end] = country
+    return forms
+
+
+_NATIONALITY = _nationality_forms()
+
+
+def countries(text: str) -> set[str]:
+    """The countries (and regions) that ``text`` names by a nationality adjective."""
+    return {_NATIONALITY[w] for w in PLAIN_WORD_RE.findall(fold(text)) if w in _NATIONALITY}
+
+
 def items(text: str, asked: str) -> set[str]:
     """The folded values of kind ``asked`` written in ``text`` (amounts, counts, dates,
     names, places, web addresses, e-mail addresses, phone numbers); empty for kinds that
@@ -422,8 +479,10 @@ def items(text: str, asked: str) -> set[str]:
         return set(_YEAR_RE.findall(folded)) | {m.group() for m in _DATE_RE.finditer(folded)}
     if asked == "duration":  # "depuis plus de 20 ans" answers "depuis quand"
         return {m.group() for m in _DURATION_RE.finditer(folded)}
-    if asked in ("who", "place"):
+    if asked == "who":
         return set(sentence_facts(raw).names)
+    if asked == "place":
+        return set(sentence_facts(raw).names) | countries(raw)
     if asked == "url":
         return {u.rstrip(".").lower() for u in URL_RE.findall(raw) if "@" not in u} - {
             e.split("@")[-1] for e in _EMAIL_RE.findall(folded)

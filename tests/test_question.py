@@ -81,3 +81,18 @@ def test_a_question_typed_without_accents_has_the_same_terms() -> None:
         == ["sites", "bresil", "retenus"]
     )
     assert content_terms("ce qui etait tres utile") == ["utile"]
+
+
+def test_a_nationality_names_a_country_for_a_place_question() -> None:
+    text = "Cet accord s'est décliné du côté brésilien par la mise en place du programme."
+    assert "bresil" in analyse("which country set up the programme").new_values(text)
+    partners = "Elle a participé aux côtés de ses partenaires allemands, britanniques et polonais."
+    assert {"allemagne", "royaume-uni", "pologne"} <= analyse(
+        "dans quels pays étaient les partenaires"
+    ).new_values(partners)
+    # the question's own nationality is given, not an answer
+    assert "france" not in analyse("quelles régions françaises appuient le programme").new_values(
+        "Le programme est appuyé par des régions françaises : Rhône-Alpes et Provence."
+    )
+    # a who question is not answered by a nationality
+    assert analyse("qui a mis en place le programme").new_values(text) == set()
