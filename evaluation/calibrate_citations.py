@@ -19,34 +19,31 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 from pathlib import Path
 
 from answer.citations import OVERLAP_THRESHOLD
 from answer.facts import PassageFacts, content_words, missing_facts, overlap, sentence_facts
 from evaluation.metrics import percentile
-from settings import ROOT
+from ingest.chunk import split_document
+from ingest.text import sentences, squash_spaces
+from settings import ROOT, Settings
 
 DEFAULT_FOLDERS = [ROOT / "corpus", ROOT.parent / "shared" / "eval" / "piaf" / "corpus"]
 THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 
 
-def passages(text: str, size: int = 900) -> list[str]:
-    """Paragraph-packed chunks of about ``size`` characters (as the index makes them)."""
-    out, cur = [], ""
-    for para in re.split(r"\n\s*\n", text):
-        if cur and len(cur) + len(para) > size:
-            out.append(cur)
-            cur = ""
-        cur += para + "\n\n"
-    if cur.strip():
-        out.append(cur)
-    return out
+def passages(text: str) -> list[str]:
+    """The chunks the index makes of ``text`` (``ingest/chunk.py``, default settings)."""
+    settings = Settings()
+    chunks = split_document(text, settings.chunk_size, settings.chunk_overlap)
+    return [text[span.start : span.end] for span, _heading in chunks]
 
 
-def sentences(passage: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý])", re.sub(r"\s+", " ", passage))
-    return [s for s in parts if len(content_words(s)) >= 6]
+def claims(passage: str) -> list[str]:
+    """The sentences of ``passage`` (``ingest.text.sentences``) with at least 6 content
+    words: claims worth checking."""
+    found = (squash_spaces(passage[a:b]) for a, b in sentences(passage))
+    return [s for s in found if len(content_words(s)) >= 6]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if f.suffix in (".txt", ".md")
     }
     evidence = {(f, i): PassageFacts.of([p]) for f, ps in docs.items() for i, p in enumerate(ps)}
-    pool = [(f, i, s) for f, ps in docs.items() for i, p in enumerate(ps) for s in sentences(p)]
+    pool = [(f, i, s) for f, ps in docs.items() for i, p in enumerate(ps) for s in claims(p)]
     random.seed(0)
     sample = random.sample(pool, min(args.sample, len(pool)))
     results: dict[str, list[tuple[float, bool]]] = {"other document": [], "same document": []}

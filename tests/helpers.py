@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from answer.types import AnswerResult
+from ingest.text import fold
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's Chromium as root, on a machine whose network is closed (see docs/setup.md).
@@ -18,10 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def fold(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def assert_cited_fact(result: AnswerResult, fact: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import free_port, wait_for_port
-from helpers import assert_cited_fact, fold
+from helpers import assert_cited_fact
 
 from answer import fallback
 from answer.condense import REWRITE_TOKENS
@@ -25,6 +25,7 @@ from answer.generators.openai import OpenAIGenerator
 from answer.prompts import translate_messages
 from answer.question import analyse
 from answer.types import Citation, Message
+from ingest.text import fold
 from settings import Settings
 
 
