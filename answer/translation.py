@@ -111,6 +111,7 @@ def _checked(
     english: str, french: str, embed: BaseEmbedding, asked: Sequence[str]
 ) -> tuple[str, int, int] | None:
     """``checked``'s reply, with how many of how many pairs passed."""
+    english = restore_names(english, french)
     low, high = LENGTH_RATIO
     if not english or not low * len(french) <= len(english) <= high * len(french):
         return None
@@ -186,6 +187,35 @@ def compound_names(text: str) -> list[str]:
         if m.start() > 0 and text[: m.start()].strip(" -–•*"):
             found.append(re.sub(r"^(?:[LlDd]|[Qq]u)['’]", "", m.group()))
     return found
+
+
+_NOT_ARTICLE = r"(?!(?:The|A|An|In|Of|And|For|With|From|By|To|At|On)\b)"
+
+
+def restore_names(english: str, french: str) -> str:
+    """``english`` with each hyphenated name of ``french`` written as the passage writes
+    it where the model translated its first words but kept the rest: "the North-West
+    region - Pas-de-Calais" -> "the Nord - Pas-de-Calais region". The rest
+    of the check still applies; the name is then the passage's own. (By hand: a name is
+    what a translation must not touch, and the model cannot be told so reliably.)"""
+    for name in compound_names(french):
+        if _squashed(name) in _squashed(english):
+            continue
+        parts = re.split(r"\s*[-–]\s*", name)
+        for k in range(1, len(parts) - 1):  # the longest capitalised tail of two parts
+            if not parts[k][:1].isupper():
+                continue
+            tail = r"\s*[-–]\s*".join(re.escape(p) for p in parts[k:])
+            pattern = rf"\b{_NOT_ARTICLE}[A-Z][\w'’]*(?:[\s-]+[\w'’]+){{0,2}}?\s*[-–]\s*{tail}\b"
+            found = re.search(pattern, english)
+            if found:
+                # the capitalised words were the name's; a common noun stays ("region")
+                head = found.group()[: re.search(tail + r"\b", found.group()).start()]
+                nouns = [w for w in re.findall(r"[\w'’]+", head) if w[0].islower()]
+                written = " ".join([name, *nouns])
+                english = english[: found.start()] + written + english[found.end() :]
+                break
+    return english
 
 
 def _squashed(text: str) -> str:

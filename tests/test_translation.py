@@ -9,7 +9,13 @@ from answer.engine import AnswerEngine
 from answer.facts import split_sentences, with_markers
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
 from answer.question import usable_rewrite
-from answer.translation import checked, faithful, keeps_facts, with_source_citations
+from answer.translation import (
+    checked,
+    faithful,
+    keeps_facts,
+    restore_names,
+    with_source_citations,
+)
 from index.collections import DEFAULT_COLLECTION
 from settings import Settings
 
@@ -283,3 +289,24 @@ def test_a_quoted_sentence_keeps_its_closing_marks_when_translated(index_service
     assert checked(english, french, embed) == english
     # the citation goes before the sentence's final marks, quotes included
     assert with_markers('the Franco-Belgian border."', [1]) == 'the Franco-Belgian border [1]."'
+
+
+def test_a_translated_region_name_is_written_back_as_the_passage_writes_it(
+    index_service,
+) -> None:
+    french = (
+        "La Région Nord - Pas-de-Calais a poursuivi et conforté cette démarche d'échanges "
+        "en signant un accord de coopération le 23 avril 2009 [1]."
+    )
+    english = (
+        "The North-West region - Pas-de-Calais continued and strengthened this exchange "
+        "approach by signing a cooperation agreement on April 23, 2009 [1]."
+    )
+    assert not keeps_facts(english, french)  # the region's name was translated
+    restored = restore_names(english, french)
+    assert restored.startswith("The Nord - Pas-de-Calais region continued")
+    assert keeps_facts(restored, french)
+    assert checked(english, french, index_service.embed_model) == restored
+    # only a capitalised tail of the name is a name: "Pas-de-Calais" alone stays as it is
+    alone = "Pas-de-Calais continued this approach [1]."
+    assert restore_names(alone, french) == alone
