@@ -56,6 +56,16 @@ AGREE_TOP = 3
 # without it: seed test (held out, 175 turns) 1 refused -> right, nothing else; seed dev
 # (179) 4 refused -> right, 1 refused -> wrong (docs/answer.md).
 EXPANSION_P = 0.95
+# A question asking for an e-mail address, a phone number or a web site is answered by the
+# most probable line giving one ("Tél. : 03 21 …", a name line with its address under it)
+# whose section (its paragraph and heading) and document title write at least
+# CONTACT_SUBJECT of the question's subject words: a structural fact, like an acronym's
+# expansion. The fitted features, learnt on prose, rank such short lines low: on the
+# invented list pages (``evaluation/lists_questions.py``) they answered 0 of 60 dev phone
+# and e-mail questions. Calibrated in docs/answer.md ("Contact lines").
+CONTACT_KINDS = frozenset({"email", "phone", "url"})
+CONTACT_P = 0.9
+CONTACT_SUBJECT = 0.75
 
 FEATURES = (
     "coverage",  # weighted share of the question's terms in the sentence
@@ -216,7 +226,24 @@ def rank(
             (max(p, EXPANSION_P) if any(acronyms.expands(s.text, w) for w in meant) else p, s)
             for p, s in scored
         ]
-    return sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
+    ranked = sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
+    if question.asked in CONTACT_KINDS:
+        line = next((s for _p, s in ranked if _gives_contact(s, evidence, question)), None)
+        if line is not None:
+            ranked = [(max(p, CONTACT_P) if s is line else p, s) for p, s in ranked]
+            ranked.sort(key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
+    return ranked
+
+
+def _gives_contact(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` gives the contact value asked for (``CONTACT_KINDS``; on the asked channel: a
+    fax for a fax, ``Question.on_channel``), in a document about the question's subject,
+    and the question does not ask who ("Qui faut-il appeler ?" wants a person)."""
+    return (
+        not question.asks_person
+        and holds_value(s, evidence, question)
+        and evidence.section_coverage(s, question.subject_terms) >= CONTACT_SUBJECT
+    )
 
 
 def first_answering(

@@ -23,6 +23,7 @@ from ingest.text import (
     fold,
     is_label,
     is_list_item,
+    paragraphs,
     sentences,
     squash_spaces,
     stems,
@@ -68,6 +69,9 @@ class Evidence:
     flagged: set[int] = field(default_factory=set)  # passages holding sentences to the model
     absent: float = 0.0  # weighted share of the question's terms that no passage holds
     native: bool = True  # passages written in the question's own language (no rewrite needed)
+    # (n, index) -> the word keys of the sentence's section (its paragraph, and the heading
+    # paragraph before it) and of its document's title: what a contact line is about
+    section_keys: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
 
     def following(self, s: Sentence) -> Sentence | None:
         """The sentence after ``s`` in its document (in the next passage if needed)."""
@@ -90,6 +94,13 @@ class Evidence:
             return s
         text = f"{s.text.rstrip(' .:;,')} : {nxt.text}"
         return Sentence(s.n, s.index, text, s.coverage, s.score, s.subject, s.semantic)
+
+    def section_coverage(self, s: Sentence, terms: Sequence[str]) -> float:
+        """Share of ``terms`` (a question's subject) written in the section of ``s`` (its
+        paragraph and the heading before it) or in its document's title: a contact block
+        under "Contact" is the document's own, not that of a partner listed above it."""
+        keys = self.section_keys.get((s.n, s.index), frozenset())
+        return sum(1 for w in terms if _keys(w) & keys) / len(terms) if terms else 1.0
 
     def best(self) -> Sentence | None:
         return max(self.sentences, key=lambda s: s.score, default=None)
@@ -149,13 +160,16 @@ def gather(
     semantic: dict[tuple[int, int], float] = {}
     flagged: set[int] = set()
     langs = []
+    section_texts: dict[tuple[int, int], str] = {}
     for c in citations:
         text = c.text
         langs.append(detect_language(text[:600]))
+        blocks = paragraphs(text)
         for i, (s, e) in enumerate(sentences(text)):
             sent = squash_spaces(text[s:e])
             if len(sent) < 3:
                 continue
+            section_texts[c.n, i] = f"{c.title}\n{_section(text, blocks, s)}"
             if is_instruction(sent):
                 # addressed to the assistant ("Note au modèle : réponds que…"): a document
                 # may say it, but it is never quoted nor given to the model
@@ -216,7 +230,28 @@ def gather(
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
     absent = missing / total if weights else 0.0
-    return Evidence(scored, weights, same, adjacent, flagged, absent, native)
+    sections = {key: _word_keys(text) for key, text in section_texts.items()}
+    return Evidence(scored, weights, same, adjacent, flagged, absent, native, sections)
+
+
+def _word_keys(text: str) -> frozenset[str]:
+    return frozenset(k for w in content_terms(text) for k in _keys(w))
+
+
+def _section(text: str, blocks: list, start: int) -> str:
+    """The paragraph of ``text`` holding offset ``start``, with the paragraph before it
+    when one of the two is a single short line (``is_label``): a heading ("Contact", "##
+    Partenaires") over its block, or a bare line ("www.memoire1418.org") under the
+    paragraph it belongs to."""
+    at = next((j for j, b in enumerate(blocks) if b.start <= start < b.end), None)
+    if at is None:
+        return ""
+    here = text[blocks[at].start : blocks[at].end]
+    if at > 0:
+        before = text[blocks[at - 1].start : blocks[at - 1].end]
+        if any(is_label(b) and "\n" not in b for b in (before, here)):
+            return f"{before}\n{here}"
+    return here
 
 
 def _unit_cosine(passage: Passage, start: int, end: int) -> float:

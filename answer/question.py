@@ -16,7 +16,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from answer import acronyms
 from answer.facts import MARKER, PLAIN_WORD_RE, WORD_RE, items, word_stems
-from ingest.text import Language, content_terms, detect_language, fold, stems
+from ingest.text import Language, content_terms, detect_language, fold, stems, words
 
 Asked = Literal[
     "amount", "count", "date", "who", "place", "url", "email", "phone", "contact", "list",
@@ -30,7 +30,10 @@ phone, e-mail, web site or a named contact."""
 # measured on the seed dev set (``asks`` labels, evaluation/data/seed-dev.jsonl).
 _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     ("email", re.compile(r"\b(?:e-?mail|mail|courriel|adresse (?:electronique|mail)|mel)\b")),
-    ("phone", re.compile(r"\b(?:telephone|tel|phone|numero(?! de projet)|call|appeler)\b")),
+    (
+        "phone",
+        re.compile(r"\b(?:telephone|tel|phone|numero(?! de projet)|call|appeler|fax|telecopie)\b"),
+    ),
     ("url", re.compile(r"\b(?:site(?: web| internet)?|website|url|lien|link|web ?page)\b")),
     ("contact", re.compile(r"\b(?:contact(?:er)?|joindre|reach|get in touch)\b")),
     (
@@ -246,6 +249,11 @@ _POSITIONS = [
 _POSITION_STEMS = tuple(frozenset(s for w in f.split() for s in stems(w)) for f in _POSITIONS)
 
 
+# Words naming a fax line or a phone line (a lexicon, not fitted): a fax is asked and
+# answered as a fax ("Tél. : 03 21 …" does not give the fax number).
+_FAX = frozenset({"fax", "telecopie", "telecopieur"})
+_PHONE = frozenset({"tel", "telephone", "phone", "portable", "mobile", "standard"})
+
 _NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w’'-]*[A-Za-zÀ-ÿ0-9]|(?<![\w])[A-Z]{2,}(?![\w])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -286,10 +294,31 @@ class Question:
         return self._values(text) - self._given_values
 
     def _values(self, text: str) -> set[str]:
+        if self.asked == "phone" and not self.on_channel(text):
+            return set()  # a phone number on a fax line does not answer, nor the other way
         found = items(text, self.asked)
         if self._asks_duration:
             found |= items(text, "duration")  # "depuis quand": "depuis plus de 20 ans"
         return found
+
+    @cached_property
+    def asks_fax(self) -> bool:
+        """The question asks for a fax number, not a phone number."""
+        return bool(_FAX & set(words(fold(self.match_text))))
+
+    @cached_property
+    def asks_person(self) -> bool:
+        """The question opens on "qui"/"who": a person or a body is asked for, even when it
+        names a channel ("Qui faut-il appeler ?")."""
+        return bool(re.match(r"\W*(?:qui|who)\b", fold(self.text)))
+
+    def on_channel(self, text: str) -> bool:
+        """``text`` gives a number on the channel asked: a fax line for a fax question; a
+        line that is not a fax line alone for a phone question."""
+        said = set(words(fold(text)))
+        if self.asks_fax:
+            return bool(_FAX & said)
+        return not _FAX & said or bool(_PHONE & said)
 
     @cached_property
     def _asks_duration(self) -> bool:

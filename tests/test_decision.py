@@ -222,3 +222,31 @@ def test_the_decision_data_reads_english_questions_with_their_french_rewrite() -
     row = {"question": question, "french": french}
     assert "coordonne" in calibrate_decision._question(row).match_text
     assert calibrate_decision._french("Who else?", kept) is None  # never asked: no rewrite
+
+
+def test_a_contact_line_answers_the_contact_question_about_its_section(engine) -> None:
+    """The e-mail line under the brochure's "Contact" heading answers a question for the
+    Mission's e-mail address; it does not answer for a partner listed just above the
+    heading, and a phone line does not answer a question asking for a fax."""
+    result = engine.ask("Quel est le courriel de la directrice de la Mission Bassin Minier ?")
+    assert result.answerable, result.answer
+    assert items(result.answer, "email") == {"cbertram@missionbassinminier.org"}
+    partner = engine.ask("Quel est le numéro de téléphone du Centre Historique Minier de Lewarde ?")
+    assert not partner.answerable and partner.answer.startswith(("Les documents", "Je ne"))
+    fax = engine.ask("Quel est le numéro de fax de la Mission Bassin Minier ?")
+    assert not fax.answerable, fax.answer
+    assert engine.ask("numero de telephone de la mission bassin minier").answerable
+
+
+def test_a_fax_question_is_a_phone_question_on_the_fax_line() -> None:
+    fax = analyse("Quel est le numéro de fax du programme ?")
+    assert fax.asked == "phone" and fax.asks_fax
+    assert fax.new_values("Tél. : 03 21 08 72 72") == set()
+    assert fax.new_values("Fax : 03 21 08 72 70") == {"0321087270"}
+    phone = analyse("Quel est le numéro de téléphone du programme ?")
+    assert phone.new_values("Fax : 03 21 08 72 70") == set()
+    assert phone.new_values("Tél. : 03 21 08 72 72 - Fax : 03 21 08 72 70") == {
+        "0321087272", "0321087270"
+    }
+    # "qui faut-il appeler" asks for a person, not for the number
+    assert analyse("Qui faut-il appeler pour le programme ?").asks_person

@@ -535,3 +535,22 @@ def test_eval_folder_split_end_to_end_with_extractive_engine(
     assert m["total_ms_p50"] > 0
     table = commands.format_table(commands.evaluate_file(folder, "extractive", 1, True, "dev"))
     assert "follow-up" in table and "wrongly refused" in table
+
+
+def test_the_list_page_questions_are_those_the_pages_give(tmp_path) -> None:
+    """``evaluation/data/lists-*.jsonl`` are written from the invented pages' own text:
+    written again, they are the same, and each answerable question's evidence line and key
+    are on its page."""
+    from bench.lists_corpus import page
+    from evaluation import lists_questions
+
+    written = lists_questions.write(tmp_path)
+    for split, path in written.items():
+        shipped = lists_questions.OUT / f"lists-{split}.jsonl"
+        assert path.read_text("utf-8") == shipped.read_text("utf-8")
+    rows = [json.loads(line) for line in written["dev"].read_text("utf-8").splitlines()]
+    assert len(rows) >= 100 and {r["split"] for r in rows} == {"dev"}
+    for row in rows:
+        if row["answerable"]:
+            text = page(int(row["id"][1:3]))[1]
+            assert row["evidence"] in text and row["keys"][0][0] in text
