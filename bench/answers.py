@@ -1,7 +1,7 @@
 """Answer benchmark: every target of issue 9 for one generator on one half of the sets.
 
     .venv/bin/python bench/answers.py [--generator local|openai|extractive]
-        [--split dev|test] [--only seed|conversations|piaf|nearmiss|swaps ...] [--limit N]
+        [--split dev|test] [--only seed|conversations|piaf|nearmiss|swaps|lists ...] [--limit N]
 
 - ``seed``: ``evaluation/data/seed-<split>.jsonl`` and ``seed-conversations-<split>.jsonl``
   through the engine over ``corpus/`` (mirrored into ``bench/cache/seed-index``); with a model
@@ -12,7 +12,10 @@
 - ``nearmiss``: the PIAF near-miss questions of the half (their paragraph removed, in
   ``bench/cache/piaf-nearmiss/corpus``, indexed in ``bench/cache/piaf-nearmiss-index``) and
   their controls;
-- ``swaps``: the citation checker on ``evaluation/data/subject-swaps.jsonl``.
+- ``swaps``: the citation checker on ``evaluation/data/subject-swaps.jsonl``;
+- ``lists``: ``evaluation/data/lists-<split>.jsonl`` (contact, amount and date questions and
+  near-misses, ``evaluation/lists_questions.py``) over the 60 invented list-heavy pages of
+  ``bench/lists_corpus.py``, indexed in ``bench/cache/lists-index``.
 
 ``--limit N`` keeps the first N items of each kind (answerable, near-miss, ..., swap,
 paraphrase) of each file: a quick check of the whole table, not a result to report.
@@ -58,7 +61,7 @@ from settings import Settings  # noqa: E402
 
 SEED_DATA = ROOT / "evaluation" / "data"
 SWAPS = SEED_DATA / "subject-swaps.jsonl"
-PARTS = ("seed", "conversations", "piaf", "nearmiss", "swaps")
+PARTS = ("seed", "conversations", "piaf", "nearmiss", "swaps", "lists")
 
 
 def _pct(value: float | None) -> str:
@@ -165,6 +168,19 @@ class Bench:
         data.cases = _limit_by_kind(data.cases, self.limit)
         return {"nearmiss": self.run("nearmiss", [data], engine, index)}
 
+    def lists(self) -> dict[str, Report]:
+        """The questions over the invented list-heavy pages (contact lines, amounts, dates)."""
+        from bench import lists_corpus
+
+        corpus = lists_corpus.write()
+        settings = Settings(
+            generator=self.generator_name, corpus_dir=corpus, data_dir=cache_dir("lists-index")
+        )
+        engine, index = self.engine(settings, corpus)
+        data = load(SEED_DATA / f"lists-{self.split}.jsonl", split=self.split)
+        data.cases = _limit_by_kind(data.cases, self.limit)
+        return {"lists": self.run("lists", [data], engine, index)}
+
 
 def _result_name(args: argparse.Namespace) -> str:
     """``answers-<generator>-<split>``, plus the parts of a partial run and its limit (a
@@ -233,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         return write_result(_result_name(args), payload)
 
-    for part in ("seed", "conversations", "piaf", "nearmiss"):
+    for part in ("seed", "conversations", "piaf", "nearmiss", "lists"):
         if part in args.only and not (part == "conversations" and "seed" in args.only):
             try:
                 runs |= getattr(bench, part)()
