@@ -445,8 +445,6 @@ def _nationality_forms() -> dict[str, str]:
                 endings = ("", "s", "ne", "nes")
             elif adj.endswith(("and", "ol", "ain", "ais", "ois")):
                 endings = ("", "s", "e", "es")
-            elif adj.endswith("ec"):
-                endings = ("", "s")
             for end in endings:
                 forms[adj + end] = country
     return forms
