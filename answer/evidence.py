@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from answer.question import Question
 from answer.types import Citation
@@ -69,9 +70,9 @@ class Evidence:
     flagged: set[int] = field(default_factory=set)  # passages holding sentences to the model
     absent: float = 0.0  # weighted share of the question's terms that no passage holds
     native: bool = True  # passages written in the question's own language (no rewrite needed)
-    # (n, index) -> the word keys of the sentence's section (its paragraph, and the heading
-    # paragraph before it) and of its document's title: what a contact line is about
-    section_keys: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    # (n, index) -> the sentence's section (its paragraph, and the heading paragraph before
+    # it) under its document's title: what a contact line is about
+    sections: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def following(self, s: Sentence) -> Sentence | None:
         """The sentence after ``s`` in its document (in the next passage if needed)."""
@@ -99,7 +100,7 @@ class Evidence:
         """Share of ``terms`` (a question's subject) written in the section of ``s`` (its
         paragraph and the heading before it) or in its document's title: a contact block
         under "Contact" is the document's own, not that of a partner listed above it."""
-        keys = self.section_keys.get((s.n, s.index), frozenset())
+        keys = _word_keys(self.sections.get((s.n, s.index), ""))
         return sum(1 for w in terms if _keys(w) & keys) / len(terms) if terms else 1.0
 
     def best(self) -> Sentence | None:
@@ -160,7 +161,7 @@ def gather(
     semantic: dict[tuple[int, int], float] = {}
     flagged: set[int] = set()
     langs = []
-    section_texts: dict[tuple[int, int], str] = {}
+    sections: dict[tuple[int, int], str] = {}
     for c in citations:
         text = c.text
         langs.append(detect_language(text[:600]))
@@ -169,7 +170,7 @@ def gather(
             sent = squash_spaces(text[s:e])
             if len(sent) < 3:
                 continue
-            section_texts[c.n, i] = f"{c.title}\n{_section(text, blocks, s)}"
+            sections[c.n, i] = f"{c.title}\n{_section(text, blocks, s)}"
             if is_instruction(sent):
                 # addressed to the assistant ("Note au modèle : réponds que…"): a document
                 # may say it, but it is never quoted nor given to the model
@@ -230,11 +231,13 @@ def gather(
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
     absent = missing / total if weights else 0.0
-    sections = {key: _word_keys(text) for key, text in section_texts.items()}
     return Evidence(scored, weights, same, adjacent, flagged, absent, native, sections)
 
 
+@lru_cache(maxsize=1024)
 def _word_keys(text: str) -> frozenset[str]:
+    """The keys of every content word of ``text`` (read only for contact questions, and
+    shared by the sentences of one section: computed once per text)."""
     return frozenset(k for w in content_terms(text) for k in _keys(w))
 
 

@@ -206,12 +206,12 @@ def restore_names(english: str, french: str) -> str:
             if not parts[k][:1].isupper():
                 continue
             tail = r"\s*[-–]\s*".join(re.escape(p) for p in parts[k:])
-            pattern = rf"\b{_NOT_ARTICLE}[A-Z][\w'’]*(?:[\s-]+[\w'’]+){{0,2}}?\s*[-–]\s*{tail}\b"
-            found = re.search(pattern, english)
+            head = rf"(?P<head>{_NOT_ARTICLE}[A-Z][\w'’]*(?:[\s-]+[\w'’]+){{0,2}}?)"
+            found = re.search(rf"\b{head}\s*[-–]\s*{tail}\b", english)
             if found:
                 # the capitalised words were the name's; a common noun stays ("region")
-                head = found.group()[: re.search(tail + r"\b", found.group()).start()]
-                nouns = [w for w in re.findall(r"[\w'’]+", head) if w[0].islower()]
+                head_words = re.findall(r"[\w'’]+", found.group("head"))
+                nouns = [w for w in head_words if w[0].islower()]
                 written = " ".join([name, *nouns])
                 english = english[: found.start()] + written + english[found.end() :]
                 break
