@@ -21,6 +21,7 @@ from pathlib import Path
 
 from answer import acronyms
 from answer.evidence import Evidence, Sentence
+from answer.facts import items
 from answer.question import Question
 from ingest.text import content_terms, fold, is_label, stems
 
@@ -66,6 +67,11 @@ EXPANSION_P = 0.95
 CONTACT_KINDS = frozenset({"email", "phone", "url"})
 CONTACT_P = 0.9
 CONTACT_SUBJECT = 0.75
+# "Qui contacter pour … ?" (``Question.asks_contact_person``) is answered the same way by
+# the line naming someone with a phone number or an e-mail address in the lines after it
+# (a contact block: "Hugo Lemaire / Chef de projet / Tél. : …"), in a section about the
+# question's subject. This many lines after the name are read.
+CONTACT_BLOCK_LINES = 3
 
 FEATURES = (
     "coverage",  # weighted share of the question's terms in the sentence
@@ -227,8 +233,19 @@ def rank(
             for p, s in scored
         ]
     ranked = sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
-    if question.asked in CONTACT_KINDS:
-        line = next((s for _p, s in ranked if _gives_contact(s, evidence, question)), None)
+    gives = (
+        _names_contact
+        if question.asks_contact_person
+        else _gives_contact
+        if question.asked in CONTACT_KINDS
+        else _gives_end
+        if question.asks_end
+        else _gives_max
+        if question.asks_max
+        else None
+    )
+    if gives is not None:
+        line = next((s for _p, s in ranked if gives(s, evidence, question)), None)
         if line is not None:
             ranked = [(max(p, CONTACT_P) if s is line else p, s) for p, s in ranked]
             ranked.sort(key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
@@ -242,8 +259,43 @@ def _gives_contact(s: Sentence, evidence: Evidence, question: Question) -> bool:
     return (
         not question.asks_person
         and holds_value(s, evidence, question)
-        and evidence.section_coverage(s, question.subject_terms) >= CONTACT_SUBJECT
+        and evidence.section_coverage(s, question.line_subject) >= CONTACT_SUBJECT
     )
+
+
+def _gives_end(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` gives a date it marks as an end ("Clôture des candidatures : 26 octobre"), in a
+    document about the question's subject: the answer to "Jusqu'à quand … ?"."""
+    return (
+        holds_value(s, evidence, question)
+        and question.marks_end(s.text)
+        and evidence.document_coverage(s, question.line_subject) >= CONTACT_SUBJECT
+    )
+
+
+def _gives_max(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` gives an amount it marks as a ceiling (« Jusqu'à 20 000 € par projet »), in a
+    document about the question's subject: the answer to "Jusqu'à combien … ?"."""
+    return (
+        holds_value(s, evidence, question)
+        and question.marks_max(s.text)
+        and evidence.document_coverage(s, question.line_subject) >= CONTACT_SUBJECT
+    )
+
+
+def _names_contact(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` names someone new to the question, a phone number or an e-mail address follows
+    within ``CONTACT_BLOCK_LINES`` lines, and its section is about the question's subject."""
+    if not items(s.text, "who") & question.new_values(s.text):  # no new name
+        return False
+    if evidence.section_coverage(s, question.line_subject) < CONTACT_SUBJECT:
+        return False
+    line: Sentence | None = s
+    for _ in range(CONTACT_BLOCK_LINES):
+        line = evidence.following(line) if line is not None else None
+        if line is not None and (items(line.text, "phone") or items(line.text, "email")):
+            return True
+    return False
 
 
 def first_answering(
@@ -261,6 +313,7 @@ def first_answering(
             for p, s in ranked
             if p >= fitted.threshold
             and (not question.wants_item or holds_value(s, evidence, question))
+            and not (question.asks_end and question.starts_only(s.text))
         ),
         None,
     )

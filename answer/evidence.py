@@ -73,6 +73,7 @@ class Evidence:
     # (n, index) -> the sentence's section (its paragraph, and the heading paragraph before
     # it) under its document's title: what a contact line is about
     sections: dict[tuple[int, int], str] = field(default_factory=dict)
+    sources: dict[int, str] = field(default_factory=dict)  # n -> its document
 
     def following(self, s: Sentence) -> Sentence | None:
         """The sentence after ``s`` in its document (in the next passage if needed)."""
@@ -101,6 +102,19 @@ class Evidence:
         paragraph and the heading before it) or in its document's title: a contact block
         under "Contact" is the document's own, not that of a partner listed above it."""
         keys = _word_keys(self.sections.get((s.n, s.index), ""))
+        return sum(1 for w in terms if _keys(w) & keys) / len(terms) if terms else 1.0
+
+    def document_coverage(self, s: Sentence, terms: Sequence[str]) -> float:
+        """Share of ``terms`` written anywhere in the retrieved passages of the document
+        of ``s`` (or its title): a calendar or an amount line is its page's own."""
+        source = self.sources.get(s.n)
+        keys = frozenset().union(
+            *(
+                _word_keys(text)
+                for (n, _i), text in self.sections.items()
+                if n == s.n or (source is not None and self.sources.get(n) == source)
+            )
+        )
         return sum(1 for w in terms if _keys(w) & keys) / len(terms) if terms else 1.0
 
     def best(self) -> Sentence | None:
@@ -231,7 +245,8 @@ def gather(
         if a.source == b.source and 0 <= b.start - a.end <= 3
     }
     absent = missing / total if weights else 0.0
-    return Evidence(scored, weights, same, adjacent, flagged, absent, native, sections)
+    sources = {c.n: c.source for c in citations}
+    return Evidence(scored, weights, same, adjacent, flagged, absent, native, sections, sources)
 
 
 @lru_cache(maxsize=1024)

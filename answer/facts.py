@@ -86,9 +86,9 @@ MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ANY_WORD = re.compile(r"\w")
 _LIST_PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|[-*•·–]\s+|\d{1,2}[.)]\s+)?)")
 # a sentence ends at its final punctuation, with the markers and closing quotes after it
-# ("… border [1]." Then …)
+# ("… border [1]." Then …), but not before a colon ("Tél. : 03 21 …", as ingest.text reads it)
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?…])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]|\s?[»\"”)])*)(\s+)(?=\S)"
+    r"(?<=[.!?…])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]|\s?[»\"”)])*)(\s+)(?=[^\s:;,])"
 )
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 URL_RE = re.compile(
@@ -387,9 +387,11 @@ def with_markers(text: str, ns: list[int]) -> str:
 
 # ---------------------------------------------------------------- values of an asked kind
 
+# a number with its thousands grouped by spaces ("20 000", French style) or not
+_GROUPED = r"(?<!\d)(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,]\d+)*"
 _AMOUNT_RE = re.compile(
-    rf"\d+(?:[.,]\d+)*\s?(?:(?:{MAGNITUDES})\s?(?:d'|de )?)?(?:€|euros?\b|eur\b|%|pour ?cent)"
-    rf"|\d+(?:[.,]\d+)*\s?(?:{MAGNITUDES})\b"
+    rf"{_GROUPED}\s?(?:(?:{MAGNITUDES})\s?(?:d'|de )?)?(?:€|euros?\b|eur\b|%|pour ?cent)"
+    rf"|{_GROUPED}\s?(?:{MAGNITUDES})(?!\w)"  # "118,2 M€ de FEDER": no \b after the €
 )
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
 _DURATION_RE = re.compile(

@@ -32,16 +32,27 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     ("email", re.compile(r"\b(?:e-?mail|mail|courriel|adresse (?:electronique|mail)|mel)\b")),
     (
         "phone",
-        re.compile(r"\b(?:telephone|tel|phone|numero(?! de projet)|call|appeler|fax|telecopie)\b"),
+        re.compile(
+            r"\b(?:telephon\w*|tel|phone|numero(?! de projet)|call|appeler|dial|composer|fax|"
+            r"telecopie)\b"
+        ),
     ),
-    ("url", re.compile(r"\b(?:site(?: web| internet)?|website|url|lien|link|web ?page)\b")),
-    ("contact", re.compile(r"\b(?:contact(?:er)?|joindre|reach|get in touch)\b")),
+    (
+        "url",
+        re.compile(
+            r"\b(?:site(?: web| internet)?|website|url|lien|link|web ?page|"
+            r"(?:adresse|page) (?:web|internet)|en ligne|online)\b"
+        ),
+    ),
+    ("contact", re.compile(r"\b(?:contact(?:er)?|joindre|reach|get in touch|coordonnees)\b")),
     (
         "amount",
         re.compile(
             r"\b(?:budget|montant|cout|coute|combien d'(?:argent|euros)|how much|funding|"
             r"financement|finance[sd]?|subvention|amount|cost|money|argent|euros?|fonds|"
-            r"enveloppe|grant)\b"
+            r"enveloppe|grant|"
+            # "combien peut-on toucher ?": how much money one receives
+            r"combien (?!d'|de |des )(?:\S+ ){0,3}(?:toucher|percevoir|recevoir|obtenir|gagner))\b"
         ),
     ),
     (
@@ -55,7 +66,8 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (
         "date",
         re.compile(
-            r"\b(?:quand|when|en quelle annee|quelle annee|what year|which year|"
+            r"\b(?:quand|when|en quelle annee|quelle annee|what year|which year|deadline|"
+            r"date (?:limite|butoir)|dernier delai|last day|closing date|due date|"
             r"(?:quelle|what|which) (?:date|period|periode)|depuis quand|since when|"
             r"date|annees?|years?|duree|how long|periode|period)\b"
         ),
@@ -192,6 +204,10 @@ _ASKED_WORDS = {
         "lien",
         "link",
         "téléphone",
+        "téléphonique",
+        "téléphoniques",
+        "coordonnées",
+        "dial",
         "tel",
         "phone",
         "numéro",
@@ -247,13 +263,71 @@ _POSITIONS = [
     "autorité autorités authority authorities",
 ]
 _POSITION_STEMS = tuple(frozenset(s for w in f.split() for s in stems(w)) for f in _POSITIONS)
+# The names of positions only a person or a body holds: a keyword query naming one
+# ("presidence jury programme …", "chair of the … jury") asks who holds it.
+_PERSON_POSITIONS = frozenset(
+    s
+    for w in [
+        "président", "présidente", "présidence", "chair", "chairman", "chairwoman",
+        "directeur", "directrice", "director", "dirigeant", "dirigeante", "maire", "mayor",
+        "gouverneur", "governor", "coordinateur", "coordinatrice", "coordinator",
+    ]
+    for s in stems(w)
+)  # fmt: skip
 
 
 # Words naming a fax line or a phone line (a lexicon, not fitted): a fax is asked and
 # answered as a fax ("Tél. : 03 21 …" does not give the fax number).
-_FAX = frozenset({"fax", "telecopie", "telecopieur"})
+_FAX = frozenset({"fax", "faxer", "telecopie", "telecopieur"})
 _PHONE = frozenset({"tel", "telephone", "phone", "portable", "mobile", "standard"})
+# Words of getting in touch (a lexicon, not fitted): "Qui contacter ?", "Who is the contact
+# person?", "À qui m'adresser ?", "Qui faut-il appeler ?" ask for the person a contact block
+# names, and a name or that person's phone or e-mail answers them.
+_CONTACTING = frozenset(
+    {"contact", "contacter", "joindre", "interlocuteur", "interlocutrice", "referent",
+     "referente", "adresser", "appeler", "ecrire", "parler", "renseigner", "occupe",
+     "occuper", "gere", "gerer", "anime", "animer", "responsable", "reach", "touch", "call",
+     "write", "speak", "talk", "handles", "handle", "responsible", "go-to", "envoyer",
+     "send"}
+)  # fmt: skip
 
+# A date question asking when something ends ("Jusqu'à quand peut-on candidater ?", "date
+# limite", "Quand se clôturent les candidatures ?"), and the words that mark a line's date
+# as an end or as a start. Lexicons of both languages, not fitted: an end-date question is
+# answered by a line marked as an end ("Clôture des candidatures : 26 octobre 2023"), never
+# by one marked only as a start (« depuis 2020 », "Ouverture : 26 juillet").
+_ASKS_END = re.compile(
+    r"\b(?:jusqu'(?:a|au|en) quand|date (?:limite|butoir|de fin)|dernier delai|"
+    r"avant quelle date|clotur\w*|deadline|until when|closing date|last day|due date|"
+    r"close[sd]?|termine\w*|finit|finissent|ferme\w*|ends?|expire\w*)\b"
+)
+_END_WORDS = re.compile(
+    r"\b(?:clotur\w*|limite|butoir|jusqu'(?:a|au)|au plus tard|avant le|deadline|closing|"
+    r"close[sd]?|until|due|fin|termin\w*|ferm\w*|ends?|expir\w*)\b"
+)
+_START_WORDS = re.compile(
+    r"\b(?:depuis|a partir d\w*|ouverture|lancement|lance|since|opening|opens?|launch\w*)\b"
+)
+# An amount question asking for a ceiling ("Jusqu'à combien … ?", "le montant maximal",
+# "au maximum"), and the words marking a line's amount as one (« Jusqu'à 20 000 € par
+# projet », "plafonné à"). Lexicons of both languages, not fitted.
+_ASKS_MAX = re.compile(
+    r"\b(?:jusqu'(?:a|au) combien|maximum|maximal\w*|max|plafond\w*|at most|up to|ceiling|"
+    r"cap|biggest|largest|highest|le plus (?:eleve|gros|important))\b"
+)
+_MAX_WORDS = re.compile(
+    r"\b(?:jusqu'(?:a|au)|maximum|maximal\w*|max|plafon\w*|au plus|up to|at most|ceiling|"
+    r"capped)\b"
+)
+# An amount question naming money ("combien d'euros", "le montant", "how much money",
+# "combien peut-on toucher") or asking a ceiling, and not a rate: a share (« 60 % des
+# dépenses ») does not answer it.
+_ASKS_MONEY = re.compile(
+    r"\b(?:euros?|eur|argent|money|dollars?|montants?|sommes?|sum|toucher|percevoir)\b|€"
+)
+_ASKS_RATE = re.compile(r"\b(?:taux|pourcentage|part|proportion|rate|percentage|share)\b|%")
+_DIALS = re.compile(r"\b(?:dial|composer|appeler|call|joindre|reach)\b")
+_TO_WHOM = re.compile(r"\b(?:qui|who|whom|nom|name|personne|person)\b")
 _NAME = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][\w’'-]*[A-Za-zÀ-ÿ0-9]|(?<![\w])[A-Z]{2,}(?![\w])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -296,7 +370,11 @@ class Question:
     def _values(self, text: str) -> set[str]:
         if self.asked == "phone" and not self.on_channel(text):
             return set()  # a phone number on a fax line does not answer, nor the other way
+        if self.asks_contact_person:  # a name, or the person's phone or e-mail
+            return items(text, "who") | items(text, "contact")
         found = items(text, self.asked)
+        if self._asks_money:  # « 60 % » is no sum of money
+            found = {v for v in found if not v.endswith(("%", "cent"))}
         if self._asks_duration:
             found |= items(text, "duration")  # "depuis quand": "depuis plus de 20 ans"
         return found
@@ -312,6 +390,53 @@ class Question:
         names a channel ("Qui faut-il appeler ?")."""
         return bool(re.match(r"\W*(?:qui|who)\b", fold(self.text)))
 
+    @cached_property
+    def asks_contact_person(self) -> bool:
+        """The question asks whom to contact ("Qui contacter pour … ?", "Who is the contact
+        person?"): it asks who and names getting in touch (``_CONTACTING``)."""
+        if not _CONTACTING & set(words(fold(self.match_text))):
+            return False
+        return self.asked == "who" or (
+            self.asked in ("contact", "phone", "email") and bool(_TO_WHOM.search(fold(self.text)))
+        )
+
+    @cached_property
+    def asks_end(self) -> bool:
+        """A date question asking when something ends (``_ASKS_END``)."""
+        return self.asked == "date" and bool(_ASKS_END.search(fold(self.text)))
+
+    @cached_property
+    def asks_max(self) -> bool:
+        """An amount question asking for a ceiling (``_ASKS_MAX``)."""
+        return self.asked == "amount" and bool(_ASKS_MAX.search(fold(self.text)))
+
+    def marks_max(self, text: str) -> bool:
+        """``text`` marks its amount as a ceiling ("Jusqu'à 20 000 €", "plafonné à")."""
+        return bool(_MAX_WORDS.search(fold(text)))
+
+    def marks_end(self, text: str) -> bool:
+        """``text`` marks its date as an end ("Clôture …", "jusqu'au …")."""
+        return bool(_END_WORDS.search(fold(text)))
+
+    def starts_only(self, text: str) -> bool:
+        """``text`` marks its date only as a start (« depuis 2020 », "Ouverture : …"): it
+        does not answer a question asking when something ends."""
+        folded = fold(text)
+        return bool(_START_WORDS.search(folded)) and not _END_WORDS.search(folded)
+
+    @cached_property
+    def line_subject(self) -> tuple[str, ...]:
+        """The subject terms but the words of getting in touch ("appeler", "joindre"), of an
+        end ("limite", "clôture") or of a ceiling ("maximal"): what a labelled line's
+        section must be about."""
+        kept = tuple(
+            t
+            for t in self.subject_terms
+            if fold(t) not in _CONTACTING
+            and not any(p.search(fold(t)) for p in (_ASKS_END, _END_WORDS, _MAX_WORDS))
+        )
+        return kept or self.subject_terms
+
     def on_channel(self, text: str) -> bool:
         """``text`` gives a number on the channel asked: a fax line for a fax question; a
         line that is not a fax line alone for a phone question."""
@@ -319,6 +444,16 @@ class Question:
         if self.asks_fax:
             return bool(_FAX & said)
         return not _FAX & said or bool(_PHONE & said)
+
+    @cached_property
+    def _asks_money(self) -> bool:
+        """An amount question that names a currency (``_ASKS_MONEY``)."""
+        folded = fold(self.text)
+        return (
+            self.asked == "amount"
+            and not _ASKS_RATE.search(folded)
+            and (bool(_ASKS_MONEY.search(folded)) or self.asks_max)
+        )
 
     @cached_property
     def _asks_duration(self) -> bool:
@@ -442,10 +577,15 @@ def asked_kind(text: str) -> Asked:
         return "definition" if who_is.group(1).isupper() else "who"
     head = _HEAD.search(folded)
     if head:
-        return next(k for k, nouns in _HEAD_NOUNS.items() if re.fullmatch(nouns, head.group(1)))
+        kind = next(k for k, nouns in _HEAD_NOUNS.items() if re.fullmatch(nouns, head.group(1)))
+        if kind == "count" and _DIALS.search(folded):  # "what number do I dial?"
+            return "phone"
+        return kind
     for kind, pattern in _ASKED_PATTERNS:
         if pattern.search(folded):
             return kind
+    if not _INTERROGATIVE.search(folded) and word_stems(folded) & _PERSON_POSITIONS:
+        return "who"  # "président du jury ?", "chair of the board": a keyword query
     return "other"
 
 

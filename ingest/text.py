@@ -88,8 +88,17 @@ def stop_words() -> dict[str, frozenset[str]]:
         "quel", "quelle", "quels", "quelles", "combien", "comment", "pourquoi", "quand",
         "où", "qui", "quoi", "est-ce", "cette", "ces", "cet", "été", "dont", "a-t-il",
         "a-t-elle", "ont-ils", "sont", "peut", "fait", "faire", "plus", "très", "aussi",
+        "faut",
+        # what a user says around a question, never its subject ("je peux avoir le tel
+        # stp", "Bonjour, je cherche …")
+        "bonjour", "merci", "svp", "stp", "peux", "pouvez", "pourriez", "voudrais",
+        "voudrait", "aimerais", "souhaite", "souhaiterais", "besoin", "dois",
+        "quelqu'un", "avoir",
     }  # fmt: skip
-    en = set(en) | {"which", "what", "who", "whom", "when", "where"}
+    en = set(en) | {
+        "which", "what", "who", "whom", "when", "where", "hello", "hi", "please", "thanks",
+        "thank", "need", "want", "looking", "tell", "know",
+    }  # fmt: skip
     return {"fr": frozenset(fr), "en": frozenset(en)}
 
 
@@ -150,12 +159,18 @@ def stems(word: str) -> frozenset[str]:
     )
 
 
+# The subject pronoun a French question puts after its verb ("faut-il", "peut-on",
+# "finance-t-il"): a rule of the language, not a word of the question's subject.
+_CLITIC = re.compile(r"-(?:t-)?(?:il|elle|on|ils|elles|je|tu|nous|vous|ce)$", re.IGNORECASE)
+
+
 def content_terms(text: str) -> list[str]:
     """Meaningful words of ``text`` (no stop words, also typed without their accents:
     "ete", "etait", "tres"), in order, without duplicates."""
     folded = folded_stop_words()  # holds every stop word's folded form
     seen: dict[str, None] = {}
     for w in words(text):
+        w = _CLITIC.sub("", w) or w  # "peut-on", "finance-t-il": the verb alone
         if fold(w) in folded:
             continue
         if len(w) < 2 and not w.isdigit():
@@ -227,6 +242,8 @@ def sentence_spans(text: str, block: Span | None = None) -> list[Span]:
         nxt = text[match.end() : match.end() + 1]
         if nxt and nxt.islower() and "\n" not in match.group():
             continue
+        if nxt in (":", ";", ",") and "\n" not in match.group():
+            continue  # "Tél. : 03 21 …": no sentence starts with a colon
         if match.group().startswith("\n") and _goes_on(text[start : match.start()], nxt):
             continue
         if end > start:

