@@ -78,6 +78,19 @@ def _expansion(sentence: str, at: re.Match[str], acronym: str) -> list[str] | No
     return next((span for span in spans if _spells(acronym, span)), None)
 
 
+def spelt_out(text: str, acronym: str) -> bool:
+    """``text`` writes words that spell ``acronym`` (folded), with or without the acronym
+    itself: « La Mission Bassin Minier » spells "mbm", which a user types for it."""
+    letters = fold(acronym)
+    found = words(text, lower=False)
+    return any(
+        _spells(letters, found[i:j])
+        for i, w in enumerate(found)
+        if w[:1].isupper() and fold(w)[0] == letters[0]
+        for j in range(i + len(letters), min(i + 2 * len(letters) + 3, len(found)) + 1)
+    )
+
+
 _CAPITALS = re.compile(r"\b[A-Z]{2,8}\b")
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from answer import acronyms
 from answer.question import Question
 from answer.types import Citation
 from index.types import Passage
@@ -101,21 +102,18 @@ class Evidence:
         """Share of ``terms`` (a question's subject) written in the section of ``s`` (its
         paragraph and the heading before it) or in its document's title: a contact block
         under "Contact" is the document's own, not that of a partner listed above it."""
-        keys = _word_keys(self.sections.get((s.n, s.index), ""))
-        return sum(1 for w in terms if _keys(w) & keys) / len(terms) if terms else 1.0
+        return _coverage(terms, [self.sections.get((s.n, s.index), "")])
 
     def document_coverage(self, s: Sentence, terms: Sequence[str]) -> float:
         """Share of ``terms`` written anywhere in the retrieved passages of the document
         of ``s`` (or its title): a calendar or an amount line is its page's own."""
         source = self.sources.get(s.n)
-        keys = frozenset().union(
-            *(
-                _word_keys(text)
-                for (n, _i), text in self.sections.items()
-                if n == s.n or (source is not None and self.sources.get(n) == source)
-            )
-        )
-        return sum(1 for w in terms if _keys(w) & keys) / len(terms) if terms else 1.0
+        texts = {
+            text
+            for (n, _i), text in self.sections.items()
+            if n == s.n or (source is not None and self.sources.get(n) == source)
+        }
+        return _coverage(terms, list(texts))
 
     def best(self) -> Sentence | None:
         return max(self.sentences, key=lambda s: s.score, default=None)
@@ -247,6 +245,24 @@ def gather(
     absent = missing / total if weights else 0.0
     sources = {c.n: c.source for c in citations}
     return Evidence(scored, weights, same, adjacent, flagged, absent, native, sections, sources)
+
+
+ACRONYM_LETTERS = 5  # a typed word this short may be an acronym ("mbm", "pnr")
+
+
+def _coverage(terms: Sequence[str], texts: list[str]) -> float:
+    """Share of ``terms`` that ``texts`` write, or spell out when a term may be an acronym
+    the user typed ("mbm" for « Mission Bassin Minier »)."""
+    if not terms:
+        return 1.0
+    keys = frozenset().union(*(_word_keys(t) for t in texts))
+    found = sum(
+        1
+        for w in terms
+        if _keys(w) & keys
+        or (len(w) <= ACRONYM_LETTERS and any(acronyms.spelt_out(t, w) for t in texts))
+    )
+    return found / len(terms)
 
 
 @lru_cache(maxsize=1024)

@@ -33,8 +33,8 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (
         "phone",
         re.compile(
-            r"\b(?:telephon\w*|tel|phone|numero(?! de projet)|call|appeler|dial|composer|fax|"
-            r"telecopie)\b"
+            r"\b(?:telephone|telephoniques?|tel|phone|numero(?! de projet)|call|appeler|dial|"
+            r"composer|fax|telecopie)\b"
         ),
     ),
     (
@@ -353,7 +353,12 @@ class Question:
     def subject_terms(self) -> tuple[str, ...]:
         """Content terms that name the subject (asked-kind words left out)."""
         terms = tuple(content_terms(self.scoring_text))
-        kept = tuple(t for t in terms if fold(t) not in _ASKED_WORDS)
+        # an asked-kind word typed with a typo ("telephonne", "adress") is one too
+        kept = tuple(
+            t
+            for t in terms
+            if fold(t) not in _ASKED_WORDS and _keyword_typos_fixed(fold(t)) not in _ASKED_WORDS
+        )
         return kept or terms
 
     @property

@@ -97,7 +97,7 @@ def stop_words() -> dict[str, frozenset[str]]:
     }  # fmt: skip
     en = set(en) | {
         "which", "what", "who", "whom", "when", "where", "hello", "hi", "please", "thanks",
-        "thank", "need", "want", "looking", "tell", "know",
+        "thank", "need", "want", "looking", "tell", "know", "whats",
     }  # fmt: skip
     return {"fr": frozenset(fr), "en": frozenset(en)}
 

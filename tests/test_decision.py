@@ -8,6 +8,7 @@ import json
 import pytest
 
 from answer import decision, fallback
+from answer.acronyms import spelt_out
 from answer.engine import AnswerEngine
 from answer.evidence import gather
 from answer.facts import items
@@ -250,3 +251,18 @@ def test_a_fax_question_is_a_phone_question_on_the_fax_line() -> None:
     }
     # "qui faut-il appeler" asks for a person, not for the number
     assert analyse("Qui faut-il appeler pour le programme ?").asks_person
+
+
+def test_a_contact_question_typed_with_an_acronym_or_a_typo_finds_the_contact_block(
+    engine,
+) -> None:
+    """"mbm" is spelt out by the document's « Mission Bassin Minier »; "telephonne" is an
+    asked word typed wrong, not a subject word the contact block lacks."""
+    mail = engine.ask("mail de la directrice de la mbm")
+    assert mail.answerable, mail.answer
+    assert items(mail.answer, "email") == {"cbertram@missionbassinminier.org"}
+    phone = engine.ask("telephonne de catherine bertram")
+    assert phone.answerable, phone.answer
+    assert "321 08 72 72" in phone.answer
+    assert spelt_out("La Mission Bassin Minier à l'international", "mbm")
+    assert not spelt_out("La Mission du Bassin de la Sambre", "mbm")
