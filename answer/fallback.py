@@ -155,7 +155,11 @@ def pick(
         return []
     picked = [best]
     used = len(best.text)
-    for s in sorted(pool, key=lambda s: -key(s)):
+    # a line a structural rule chose (a contact block, a closing date, a ceiling,
+    # ``decision.CONTACT_P``) is quoted with its own continuation lines only: the other
+    # probable sentences are those the rule overruled
+    ruled = ranked is not None and fitted is not None and key(best) == decision.CONTACT_P
+    for s in [] if ruled else sorted(pool, key=lambda s: -key(s)):
         if len(picked) >= MAX_SENTENCES:
             break
         if s is best or s.coverage <= 0 or any(_overlaps(s.text, p.text) for p in picked):
@@ -239,6 +243,8 @@ def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) ->
     nxt = evidence.following(anchor)
     if nxt is None or any(_overlaps(nxt.text, p.text) for p in picked):
         return None
+    if nxt.text.lstrip().startswith(("#", "---", "***", "___")):
+        return None  # a heading or a rule starts another section (a page footer)
     has_value = bool(re.search(r"\d|www\.|https?://", nxt.text))
     return nxt if nxt.coverage > 0 or has_value else None
 

@@ -50,6 +50,9 @@ def test_whom_to_contact_is_the_person_heading_the_contact_block(pages) -> None:
         assert f["person"] in result.answer
         others = [read[m]["person"] for m in PAGES if m != n]
         assert not any(p in result.answer for p in others), result.answer
+        # the block is quoted, not the sentences the rule overruled nor the page's footer
+        assert "accompagne les initiatives" not in result.answer
+        assert "Mentions légales" not in result.answer
 
 
 def test_a_deadline_is_the_line_marked_as_an_end_never_a_start(pages) -> None:
@@ -107,3 +110,12 @@ def test_a_verb_s_inverted_pronoun_is_no_content_word() -> None:
     terms = content_terms("Qui faut-il appeler ? Comment finance-t-il le projet ? Peut-on venir ?")
     assert terms == ["appeler", "finance", "projet", "venir"]
     assert "pas-de-calais" in content_terms("le Nord-Pas-de-Calais et le Pas-de-Calais")
+
+
+def test_a_contact_line_is_quoted_without_the_page_footer_after_it(pages) -> None:
+    engine, read = pages
+    f = read[0]
+    result = engine.ask(f"Quelle est l'adresse électronique du {_programme(f)} ?")
+    assert result.answerable, result.answer
+    assert f["email"] in result.answer
+    assert "Mentions légales" not in result.answer, result.answer
