@@ -266,19 +266,21 @@ def _gives_contact(s: Sentence, evidence: Evidence, question: Question) -> bool:
 def _gives_end(s: Sentence, evidence: Evidence, question: Question) -> bool:
     """``s`` gives a date it marks as an end ("Clôture des candidatures : 26 octobre"), in a
     document about the question's subject: the answer to "Jusqu'à quand … ?"."""
-    return (
-        holds_value(s, evidence, question)
-        and question.marks_end(s.text)
-        and evidence.document_coverage(s, question.line_subject) >= CONTACT_SUBJECT
-    )
+    return question.marks_end(s.text) and _gives_on_page(s, evidence, question)
 
 
 def _gives_max(s: Sentence, evidence: Evidence, question: Question) -> bool:
     """``s`` gives an amount it marks as a ceiling (« Jusqu'à 20 000 € par projet »), in a
     document about the question's subject: the answer to "Jusqu'à combien … ?"."""
+    return question.marks_max(s.text) and _gives_on_page(s, evidence, question)
+
+
+def _gives_on_page(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` holds a value of the asked kind, in a document whose retrieved passages write
+    ``CONTACT_SUBJECT`` of the question's subject words (a calendar or an amount line is
+    its page's own, whatever its section)."""
     return (
         holds_value(s, evidence, question)
-        and question.marks_max(s.text)
         and evidence.document_coverage(s, question.line_subject) >= CONTACT_SUBJECT
     )
 

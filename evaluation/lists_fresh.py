@@ -37,7 +37,7 @@ import random
 import sys
 from pathlib import Path
 
-from evaluation.lists_questions import OUT, PAGES, _answer, facts, page, strip_accents
+from evaluation.lists_questions import OUT, PAGES, _answer, page_facts, strip_accents
 
 PATH = OUT / "lists-fresh-test.jsonl"
 DEV_PATH = OUT / "lists-fresh-dev.jsonl"
@@ -480,10 +480,8 @@ def questions(n: int) -> list[dict]:
     for an odd page, from the dev pool (DEV_PHRASINGS) for an even one."""
     split = "test" if n % 2 == 1 else "dev"
     pool, seed, prefix, _, _ = SPLITS[split]
-    name, text = page(n)
-    f = facts(text)
+    name, text, f, programme = page_facts(n)
     rng = random.Random(f"{seed}-{n}")
-    programme = f"programme {f['theme']} à {f['town']}"
     out = []
     for i, (kind, asks, answerable, phrasings) in enumerate(pool):
         if (n // 2 + i) % 5 < 2:  # two kinds in five, in turn: 12 English rows a kind

@@ -102,12 +102,17 @@ def _answer(asks: str, f: dict[str, str], text: str) -> tuple[list[list[str]], s
     return [[value]], line
 
 
-def questions(n: int) -> list[dict]:
-    """The questions of page ``n``."""
+def page_facts(n: int) -> tuple[str, str, dict[str, str], str]:
+    """Page ``n``'s file name, text and facts, and how a question names its programme."""
     name, text = page(n)
     f = facts(text)
+    return name, text, f, f"programme {f['theme']} à {f['town']}"
+
+
+def questions(n: int) -> list[dict]:
+    """The questions of page ``n``."""
+    name, text, f, programme = page_facts(n)
     rng = random.Random(f"lists-questions-{n}")
-    programme = f"programme {f['theme']} à {f['town']}"
     out = []
     for i, (kind, asks, answerable, phrasings) in enumerate(TEMPLATES):
         phrasing = rng.randrange(len(phrasings))

@@ -41,26 +41,35 @@ def _programme(f: dict) -> str:
     return f"programme {f['theme']} à {f['town']}"
 
 
+def _answered(engine: AnswerEngine, question: str, value: str) -> str:
+    """The answer to ``question``, which must be answered with ``value``."""
+    result = engine.ask(question)
+    assert result.answerable, result.answer
+    assert value in result.answer, result.answer
+    return result.answer
+
+
 def test_whom_to_contact_is_the_person_heading_the_contact_block(pages) -> None:
     engine, read = pages
     for n in PAGES:
         f = read[n]
-        result = engine.ask(f"À qui dois-je m'adresser pour le {_programme(f)} ?")
-        assert result.answerable, result.answer
-        assert f["person"] in result.answer
+        answer = _answered(
+            engine, f"À qui dois-je m'adresser pour le {_programme(f)} ?", f["person"]
+        )
         others = [read[m]["person"] for m in PAGES if m != n]
-        assert not any(p in result.answer for p in others), result.answer
+        assert not any(p in answer for p in others), answer
         # the block is quoted, not the sentences the rule overruled nor the page's footer
-        assert "accompagne les initiatives" not in result.answer
-        assert "Mentions légales" not in result.answer
+        assert "accompagne les initiatives" not in answer
+        assert "Mentions légales" not in answer
 
 
 def test_a_deadline_is_the_line_marked_as_an_end_never_a_start(pages) -> None:
     engine, read = pages
     f = read[0]
-    result = engine.ask(f"Quelle est la date limite pour déposer un dossier au {_programme(f)} ?")
-    assert result.answerable, result.answer
-    assert f["closing"] in result.answer
+    _answered(
+        engine, f"Quelle est la date limite pour déposer un dossier au {_programme(f)} ?",
+        f["closing"],
+    )  # fmt: skip
     question = analyse("Jusqu'à quand le dépôt est-il ouvert ?")
     assert question.asks_end
     assert question.starts_only("Le programme accompagne les initiatives depuis 2020.")
@@ -71,9 +80,7 @@ def test_a_deadline_is_the_line_marked_as_an_end_never_a_start(pages) -> None:
 def test_a_ceiling_in_euros_is_the_amount_marked_as_one_not_a_rate(pages) -> None:
     engine, read = pages
     f = read[20]
-    result = engine.ask(f"Combien d'euros au maximum peut apporter le {_programme(f)} ?")
-    assert result.answerable, result.answer
-    assert f["amount"] in result.answer
+    _answered(engine, f"Combien d'euros au maximum peut apporter le {_programme(f)} ?", f["amount"])
     money = analyse("Jusqu'à combien d'euros le programme finance-t-il un projet ?")
     assert money.asks_max
     assert money.new_values("Taux d'aide maximal : 60 % des dépenses éligibles") == set()
@@ -115,7 +122,7 @@ def test_a_verb_s_inverted_pronoun_is_no_content_word() -> None:
 def test_a_contact_line_is_quoted_without_the_page_footer_after_it(pages) -> None:
     engine, read = pages
     f = read[0]
-    result = engine.ask(f"Quelle est l'adresse électronique du {_programme(f)} ?")
-    assert result.answerable, result.answer
-    assert f["email"] in result.answer
-    assert "Mentions légales" not in result.answer, result.answer
+    answer = _answered(
+        engine, f"Quelle est l'adresse électronique du {_programme(f)} ?", f["email"]
+    )
+    assert "Mentions légales" not in answer, answer

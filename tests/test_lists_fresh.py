@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from evaluation import lists_fresh
 from evaluation.lists_questions import TEMPLATES, page, strip_accents
 
@@ -31,8 +33,9 @@ def test_rows_are_from_odd_pages_only():
     assert len({r["id"] for r in rows}) == len(rows)
 
 
-def test_answerable_keys_are_written_on_their_page():
-    for r in lists_fresh.rows():
+@pytest.mark.parametrize("split", ["test", "dev"])
+def test_answerable_keys_are_written_on_their_page(split: str):
+    for r in lists_fresh.rows(split):
         if not r["answerable"]:
             assert "keys" not in r
             continue
@@ -81,17 +84,6 @@ def test_dev_rows_are_from_even_pages_only():
     assert len({r["id"] for r in rows}) == len(rows)
     test_sources = {r["source"] for r in lists_fresh.rows("test")}
     assert not test_sources & {r["source"] for r in rows}  # no page on both sides
-
-
-def test_dev_answerable_keys_are_written_on_their_page():
-    for r in lists_fresh.rows("dev"):
-        if not r["answerable"]:
-            assert "keys" not in r
-            continue
-        name, text = page(int(r["source"][:2]))
-        assert name == r["source"]
-        assert all(value in text for group in r["keys"] for value in group)
-        assert r["evidence"] in text
 
 
 def test_dev_pool_shares_no_phrasing_with_templates_or_the_test_pool():
