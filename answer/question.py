@@ -52,7 +52,8 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
             r"financement|finance[sd]?|subvention|amount|cost|money|argent|euros?|fonds|"
             r"enveloppe|grant|"
             # "combien peut-on toucher ?": how much money one receives
-            r"combien (?!d'|de |des )(?:\S+ ){0,3}(?:toucher|percevoir|recevoir|obtenir|gagner))\b"
+            r"combien (?!d'|de |des )(?:\S+ ){0,3}(?:toucher|percevoir|recevoir|obtenir|gagner|"
+            r"verse\w*|donne\w*|apporte\w*|investi\w*|alloue\w*|paye\w*))\b"
         ),
     ),
     (
