@@ -87,7 +87,7 @@ def test_a_ceiling_in_euros_is_the_amount_marked_as_one_not_a_rate(pages) -> Non
     assert money.new_values("Jusqu'à 20 000 € par projet") == {"20 000 €"}
     assert analyse("combien peut-on toucher avec ce programme").asked == "amount"
     assert analyse("Combien l'UE a-t-elle versé aux projets ?").asked == "amount"
-    assert analyse("Combien de projets l'UE a-t-elle financés ?").asked == "count"
+    assert analyse("Combien de projets l'UE a-t-elle soutenus ?").asked == "count"
 
 
 def test_what_no_page_gives_is_still_refused(pages) -> None:
