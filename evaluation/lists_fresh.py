@@ -37,6 +37,7 @@ import random
 import sys
 from pathlib import Path
 
+from answer.facts import MONTHS
 from evaluation.lists_questions import OUT, PAGES, _answer, page_facts, strip_accents
 
 PATH = OUT / "lists-fresh-test.jsonl"
@@ -500,8 +501,28 @@ def questions(n: int) -> list[dict]:
                "asks": asks, "source": name, "answerable": answerable, "split": split}  # fmt: skip
         if answerable:
             row["keys"], row["evidence"] = _answer(asks, f, text)
+            if lang == "en":
+                row["keys"] = [group + _in_english(asks, group[0]) for group in row["keys"]]
         out.append(row)
     return out
+
+
+# French month -> English month, from the checker's own list of both (answer/facts.MONTHS)
+_MONTHS = dict(zip(MONTHS.split("|")[:12], MONTHS.split("|")[12:], strict=True))
+
+
+def _in_english(asks: str, value: str) -> list[str]:
+    """The ways an English answer writes a French date or amount ("27 mars 2025": "27 March
+    2025", "March 27, 2025"; "30 000 €": "30,000"), as the seed set's English rows list
+    them: an English answer that translates the value right is not a miss."""
+    if asks == "date":
+        day, month, year = value.split()
+        english = _MONTHS[strip_accents(month)].capitalize()
+        return [f"{day} {english} {year}", f"{english} {day}, {year}"]
+    if asks == "amount":
+        number = value.replace("€", "").strip()
+        return [number.replace(" ", ","), f"{number} euros"]
+    return []
 
 
 def rows(split: str = "test") -> list[dict]:
