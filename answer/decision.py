@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -233,23 +234,26 @@ def rank(
             for p, s in scored
         ]
     ranked = sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
-    gives = (
-        _names_contact
-        if question.asks_contact_person
-        else _gives_contact
-        if question.asked in CONTACT_KINDS
-        else _gives_end
-        if question.asks_end
-        else _gives_max
-        if question.asks_max
-        else None
-    )
+    gives = _line_rule(question)
     if gives is not None:
         line = next((s for _p, s in ranked if gives(s, evidence, question)), None)
         if line is not None:
             ranked = [(max(p, CONTACT_P) if s is line else p, s) for p, s in ranked]
             ranked.sort(key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
     return ranked
+
+
+def _line_rule(question: Question) -> Callable[[Sentence, Evidence, Question], bool] | None:
+    """The structural rule whose line answers ``question``, if any (at most one applies)."""
+    if question.asks_contact_person:
+        return _names_contact
+    if question.asked in CONTACT_KINDS:
+        return _gives_contact
+    if question.asks_end:
+        return _gives_end
+    if question.asks_max:
+        return _gives_max
+    return None
 
 
 def _gives_contact(s: Sentence, evidence: Evidence, question: Question) -> bool:

@@ -453,7 +453,8 @@ class Question:
 
     @cached_property
     def _asks_money(self) -> bool:
-        """An amount question that names a currency (``_ASKS_MONEY``)."""
+        """An amount question about a sum of money, not a rate: it names money
+        (``_ASKS_MONEY``) or asks a ceiling, and asks no rate (``_ASKS_RATE``)."""
         folded = fold(self.text)
         return (
             self.asked == "amount"
