@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from answer.types import Language
-from ingest.text import fold, folded_stop_words, stems
+from ingest.text import fold, folded_stop_words, sentence_spans, stems
 
 NAME_SIMILARITY = {"fr": 0.85, "en": 0.6}
 """A proper name matches a passage word this similar (difflib ratio, same first two letters):
@@ -85,11 +85,9 @@ MAGNITUDES = r"millions?|milliards?|billions?|thousands?|mille|k€|m€|md€|m
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _ANY_WORD = re.compile(r"\w")
 _LIST_PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|[-*•·–]\s+|\d{1,2}[.)]\s+)?)")
-# a sentence ends at its final punctuation, with the markers and closing quotes after it
-# ("… border [1]." Then …), but not before a colon ("Tél. : 03 21 …", as ingest.text reads it)
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?…])((?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]|\s?[»\"”)])*)(\s+)(?=[^\s:;,])"
-)
+# what may follow a sentence's final punctuation and still belongs to it: the markers and
+# closing quotes ("… border. [1] Then …")
+_TRAILING = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]|\s?[»\"”)])+")
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 URL_RE = re.compile(
     r"(?:https?://)?(?:[a-z0-9-]+\.)+(?:[a-z]{2,6})(?:/[^\s\])]*)?(?![a-z0-9])", re.IGNORECASE
@@ -337,6 +335,25 @@ class AnswerUnit:
     sep: str  # whitespace up to the next unit
 
 
+def _sentences_of(line: str) -> list[tuple[str, str]]:
+    """``(sentence, whitespace after it)`` of one line: the documents' sentence splitter
+    (``ingest.text.sentence_spans``), with the markers and closing quotes written after a
+    sentence's end given back to it ("… border. [1] Then …")."""
+    cuts = [0]
+    for span in sentence_spans(line)[1:]:
+        trailing = _TRAILING.match(line, span.start)
+        cut = trailing.end() if trailing else span.start
+        cut += len(line[cut : span.end]) - len(line[cut : span.end].lstrip())
+        if cut < span.end:  # else markers alone: they end the sentence before
+            cuts.append(cut)
+    bounds = [*cuts, len(line)]
+    out = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        text = line[a:b].rstrip()
+        out.append((text, line[a + len(text) : b]))
+    return out
+
+
 def split_sentences(answer: str) -> list[AnswerUnit]:
     """Sentences and list items, each keeping the ``[n]`` markers written right after its end."""
     units: list[AnswerUnit] = []
@@ -345,12 +362,10 @@ def split_sentences(answer: str) -> list[AnswerUnit]:
         line, newline = lines[i], (lines[i + 1] if i + 1 < len(lines) else "")
         prefix = _LIST_PREFIX.match(line).group(1)  # type: ignore[union-attr]
         body = line[len(prefix) :]
-        pos = 0
-        for m in _SENTENCE_END.finditer(body):
-            end = m.start(2)
-            units.append(AnswerUnit(prefix if pos == 0 else "", body[pos:end], m.group(2)))
-            pos = m.end()
-        units.append(AnswerUnit(prefix if pos == 0 else "", body[pos:], newline))
+        found = _sentences_of(body)
+        for k, (text, sep) in enumerate(found):
+            last = k == len(found) - 1
+            units.append(AnswerUnit(prefix if k == 0 else "", text, sep + newline * last))
     out: list[AnswerUnit] = []
     for u in units:
         if not (u.text.strip() or u.prefix.strip()):

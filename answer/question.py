@@ -217,6 +217,8 @@ _ASKED_WORDS = {
         "courriel",
         "mail",
         "email",
+        "e-mail",
+        "mél",
         "qui",
         "who",
         "nom",
