@@ -217,14 +217,19 @@ def _pairs_kept(pairs: Pairs, text: str) -> float:
     return found / len(pairs)
 
 
-def rank(
-    evidence: Evidence, question: Question, similarity: float
-) -> list[tuple[float, Sentence]]:
+class Ranked(list[tuple[float, Sentence]]):
+    """Every sentence with its probability of answering, most probable first, and the line
+    a structural rule chose (``_line_rule``), if any: the answer quotes that line alone."""
+
+    ruled: Sentence | None = None
+
+
+def rank(evidence: Evidence, question: Question, similarity: float) -> Ranked:
     """Every sentence with its probability of answering, most probable first (empty
     without a fitted model)."""
     fitted = model()
     if fitted is None:
-        return []
+        return Ranked()
     rows = feature_rows(evidence, question, similarity)
     scored = [(fitted.probability(x), s) for x, s in zip(rows, evidence.sentences, strict=True)]
     meant = question.acronyms
@@ -233,13 +238,14 @@ def rank(
             (max(p, EXPANSION_P) if any(acronyms.expands(s.text, w) for w in meant) else p, s)
             for p, s in scored
         ]
-    ranked = sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
+    ranked = Ranked(sorted(scored, key=lambda ps: (-ps[0], ps[1].n, ps[1].index)))
     gives = _line_rule(question)
     if gives is not None:
         line = next((s for _p, s in ranked if gives(s, evidence, question)), None)
         if line is not None:
-            ranked = [(max(p, CONTACT_P) if s is line else p, s) for p, s in ranked]
+            ranked = Ranked((max(p, CONTACT_P) if s is line else p, s) for p, s in ranked)
             ranked.sort(key=lambda ps: (-ps[0], ps[1].n, ps[1].index))
+            ranked.ruled = line
     return ranked
 
 

@@ -470,7 +470,7 @@ class AnswerEngine:
         question: Question,
         evidence: Evidence,
         citations: list[Citation],
-        ranked: fallback.Ranked,
+        ranked: decision.Ranked,
     ):
         """The prompt: the question and each passage cut to its best sentences (the
         sentences most likely to answer always kept)."""

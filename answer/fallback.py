@@ -19,7 +19,6 @@ from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN, NOT_IN_DOC
 from answer.question import Question
 from ingest.text import is_label, is_list_item
 
-Ranked = list[tuple[float, Sentence]]
 NAME = "extractive"  # the ``generator`` of an answer quoted from the passages
 
 # Below this weighted share of the question's terms, no sentence answers the question.
@@ -62,7 +61,7 @@ class Quoted:
 def answer(
     evidence: Evidence,
     question: Question,
-    ranked: Ranked | None = None,
+    ranked: decision.Ranked | None = None,
     picked: list[Sentence] | None = None,
 ) -> Quoted:
     """Cited quotes that answer ``question``, else the documents' "not given" reply.
@@ -131,7 +130,7 @@ def about_subject(s: Sentence, evidence: Evidence) -> bool:
 
 
 def pick(
-    evidence: Evidence, question: Question, ranked: Ranked | None = None
+    evidence: Evidence, question: Question, ranked: decision.Ranked | None = None
 ) -> list[Sentence]:
     """The supporting sentences, best first (empty when none answers)."""
     fitted = decision.model()
@@ -155,10 +154,10 @@ def pick(
         return []
     picked = [best]
     used = len(best.text)
-    # a line a structural rule chose (a contact block, a closing date, a ceiling,
-    # ``decision.CONTACT_P``) is quoted with its own continuation lines only: the other
+    # a line a structural rule chose (a contact block, a closing date, a ceiling;
+    # ``decision.Ranked.ruled``) is quoted with its own continuation lines only: the other
     # probable sentences are those the rule overruled
-    ruled = ranked is not None and fitted is not None and key(best) == decision.CONTACT_P
+    ruled = ranked is not None and ranked.ruled is best
     for s in [] if ruled else sorted(pool, key=lambda s: -key(s)):
         if len(picked) >= MAX_SENTENCES:
             break
