@@ -147,10 +147,10 @@ def _french(question: str, kept: dict[str, str]) -> str | None:
     an English question was collected with other passages and other features than it
     gets when answered (before session 22)."""
     from answer.condense import REWRITE_TOKENS
+    from answer.generators.memo import prompt_key
     from answer.prompts import translate_messages
-    from evaluation.replay import call_key
 
-    raw = kept.get(call_key(translate_messages(question), REWRITE_TOKENS))
+    raw = kept.get(prompt_key(translate_messages(question), REWRITE_TOKENS))
     return None if raw is None else french_rewrite(question, raw)
 
 

@@ -18,11 +18,12 @@ A replay is only valid while retrieval and the prompt are unchanged: ``bench/ans
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from answer.generators.memo import prompt_key
 
 Key = tuple[str, int]  # (the user's question, its turn number in the conversation)
 
@@ -87,7 +88,7 @@ class Replayed:
         self.generated = 0
 
     def stream(self, messages: list, max_tokens: int | None = None) -> Iterator[str]:
-        key = call_key(messages, max_tokens)
+        key = prompt_key(messages, max_tokens)
         # the answer call is the one without a token cap (rewrites ask for 60 tokens); a
         # live run that kept its calls (``CallsFile``) gave its exact text by prompt
         if max_tokens is None and key not in self.calls and self.current in self.recorded:
@@ -101,11 +102,6 @@ class Replayed:
             text = "".join(self.real.stream(messages, max_tokens=max_tokens))
             self.store.put(messages, max_tokens, self.name, text)
         yield self.calls[key]
-
-
-def call_key(messages: list, max_tokens: int | None) -> str:
-    """The calls file's key of one model call: its prompt and token cap."""
-    return hashlib.sha256(repr((messages, max_tokens)).encode()).hexdigest()
 
 
 class CallsFile:
@@ -125,7 +121,7 @@ class CallsFile:
         )
 
     def put(self, messages: list, max_tokens: int | None, name: str, text: str) -> None:
-        self.calls[call_key(messages, max_tokens)] = text
+        self.calls[prompt_key(messages, max_tokens)] = text
         if self.path is not None:
             self.path.write_text(json.dumps(self.calls, ensure_ascii=False), "utf-8")
 

@@ -208,13 +208,13 @@ def test_the_decision_data_reads_english_questions_with_their_french_rewrite() -
     """The engine matches an English question with the model's French rewrite; the
     calibration data must too, or the decision is fitted on features it never sees."""
     from answer.condense import REWRITE_TOKENS
+    from answer.generators.memo import prompt_key
     from answer.prompts import translate_messages
     from evaluation import calibrate_decision
-    from evaluation.replay import call_key
 
     question = "Who coordinates the programme in France?"
     kept = {
-        call_key(
+        prompt_key(
             translate_messages(question), REWRITE_TOKENS
         ): "Qui coordonne le programme en France ?\n"
     }

@@ -16,13 +16,18 @@ caches memoise return values, not generators.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Protocol
 
 from answer.generators.base import ChatMessage, Generator
+
+
+def prompt_key(messages: list[ChatMessage], max_tokens: int | None) -> str:
+    """Content hash of one model call, its messages and token cap: the memo's key, and the
+    key of the answer bench's calls file (``evaluation/replay.py``)."""
+    return hashlib.sha256(repr((messages, max_tokens)).encode()).hexdigest()
 
 
 class Replay:
@@ -47,14 +52,9 @@ class Memo:
         self._texts: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def key(messages: list[ChatMessage], max_tokens: int | None) -> str:
-        raw = json.dumps([messages, max_tokens], ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
     def replay(self, messages: list[ChatMessage], max_tokens: int | None = None) -> Replay | None:
         """The stored text of this prompt as a generator, or None."""
-        key = self.key(messages, max_tokens)
+        key = prompt_key(messages, max_tokens)
         with self._lock:
             hit = self._texts.get(key)
             if hit is None:
@@ -69,7 +69,7 @@ class Memo:
         if self.size <= 0:
             return
         with self._lock:
-            self._texts[self.key(messages, max_tokens)] = (name, text)
+            self._texts[prompt_key(messages, max_tokens)] = (name, text)
             while len(self._texts) > self.size:
                 self._texts.popitem(last=False)
 
