@@ -536,6 +536,13 @@ _ASKS_DURATION = re.compile(
     r"pendant combien)\b"
 )
 
+# "How many X" where X is no money word: a count, even when the question also says
+# "financés" or "budget" (read before the amount words).
+_COUNT_OF = re.compile(
+    r"\b(?:combien (?:de |d')|how many )(?!(?:argent|euros?|fonds|financements?|subventions?|"
+    r"credits?|dollars?|money|funds?)\b)"
+)
+
 _ITEM_KINDS = {"amount", "count", "date", "who", "place", "url", "email", "phone", "contact"}
 
 
@@ -592,7 +599,8 @@ def asked_kind(text: str) -> Asked:
         return kind
     for kind, pattern in _ASKED_PATTERNS:
         if pattern.search(folded):
-            return kind
+            # "combien de projets ont été financés" counts projects: not a sum
+            return "count" if kind == "amount" and _COUNT_OF.search(folded) else kind
     if not _INTERROGATIVE.search(folded) and word_stems(folded) & _PERSON_POSITIONS:
         return "who"  # "président du jury ?", "chair of the board": a keyword query
     return "other"

@@ -35,6 +35,11 @@ from ingest.text import content_terms, fold
         # a size is a count
         ("How big is the natural area managed by the park?", "count"),
         ("Quelle superficie couvre le parc ?", "count"),
+        # "how many X" counts X, even when it says "funded"; money is an amount
+        ("Combien de projets ont été financés par le FEDER ?", "count"),
+        ("How many projects were funded?", "count"),
+        ("Combien d'euros ont été financés ?", "amount"),
+        ("How much funding did the projects get?", "amount"),
     ],
 )
 def test_the_kind_asked_for(question: str, kind: str) -> None:
