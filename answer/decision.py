@@ -199,7 +199,7 @@ Pairs = list[tuple[frozenset[str], frozenset[str]]]
 
 def _question_pairs(question: Question) -> Pairs:
     """The stems of the question's adjacent content-term pairs."""
-    terms = [stems(t) for t in content_terms(question.scoring_text)]
+    terms = [stems(t) for t in question.scoring_terms]
     return list(zip(terms, terms[1:], strict=False))
 
 

@@ -167,7 +167,7 @@ def gather(
     question about something absent ("the annual budget") gets a low coverage even
     when its other words ("Mission Bassin Minier") are everywhere.
     """
-    q_words = content_terms(question.scoring_text)
+    q_words = list(question.scoring_terms)
     language = question.language
     raw: list[tuple[int, int, str, set[str]]] = []
     semantic: dict[tuple[int, int], float] = {}

@@ -353,9 +353,14 @@ class Question:
         return frozenset(s for t in self.terms for s in stems(t))
 
     @cached_property
+    def scoring_terms(self) -> tuple[str, ...]:
+        """Content terms of ``scoring_text``, in order: what sentences are scored against."""
+        return tuple(content_terms(self.scoring_text))
+
+    @cached_property
     def subject_terms(self) -> tuple[str, ...]:
         """Content terms that name the subject (asked-kind words left out)."""
-        terms = tuple(content_terms(self.scoring_text))
+        terms = self.scoring_terms
         # an asked-kind word typed with a typo ("telephonne", "adress") is one too
         kept = tuple(
             t
