@@ -11,6 +11,7 @@ from answer.citations import (
     numbers_absent,
     supporting_span,
 )
+from answer.facts import split_sentences
 from answer.question import analyse
 from answer.types import Citation
 from settings import ROOT
@@ -400,3 +401,23 @@ def test_a_refusal_s_own_words_cite_no_passage(passages: list[Citation]) -> None
     checked = check_answer(refusal, passages, "fr")
     assert checked.answer.startswith("Je ne trouve pas de réponse sûre dans les documents. ")
     assert checked.cited == [1]
+
+
+def test_an_answer_is_split_like_the_documents_each_sentence_keeping_its_markers() -> None:
+    """The checker reads an answer's sentences with the documents' splitter: an
+    abbreviation ("M.", "Tél.") ends no sentence, and markers written after a sentence's
+    end stay with that sentence, so each claim is checked against its own passages."""
+    units = split_sentences(
+        "M. Dupont dirige le parc [1]. Tél. : 03 21 08 72 72. [2] Le parc couvre 450 ha [1]."
+    )
+    assert [u.text for u in units] == [
+        "M. Dupont dirige le parc [1].",
+        "Tél. : 03 21 08 72 72. [2]",
+        "Le parc couvre 450 ha [1].",
+    ]
+    items = split_sentences("Partenaires :\n- la Région [1]\n- l'Etat [2]")
+    assert [(u.prefix, u.text) for u in items] == [
+        ("", "Partenaires :"),
+        ("- ", "la Région [1]"),
+        ("- ", "l'Etat [2]"),
+    ]
