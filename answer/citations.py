@@ -54,7 +54,7 @@ from answer.facts import (
 )
 from answer.fallback import about_subject
 from answer.prompts import engine_says, from_the_example, says_not_given
-from answer.question import Question
+from answer.question import HOW_MANY, Question
 from answer.types import Citation, Language
 from ingest.text import detect_language, fold, is_list_item, sentences, stems
 
@@ -324,9 +324,6 @@ def answers_asked(
     )
 
 
-_COUNT_QUESTION = re.compile(r"\b(?:combien (?:de |d')|how many )(.+)")
-
-
 def _counts_of(folded: str, asked: set[str]) -> list[str]:
     """Numbers of ``folded`` that count one of the ``asked`` stems ("172 projets")."""
     return [
@@ -340,10 +337,12 @@ def misses_asked_count(question: str, answer: str, citations: list[Citation]) ->
     """True when ``question`` asks "how many X", the passage gives a count of X, and
     ``answer`` gives none: the answer is true but does not answer ("222 opérateurs" for
     "combien de projets" where the passage also says "172 projets")."""
-    match = _COUNT_QUESTION.search(fold(question))
+    folded = fold(question)
+    match = HOW_MANY.search(folded)
     if not match:
         return False
-    nouns = counted_nouns(PLAIN_WORD_RE.findall(match.group(1)))[:3]
+    counted = folded[match.end() :].partition("\n")[0]
+    nouns = counted_nouns(PLAIN_WORD_RE.findall(counted))[:3]
     asked = {stem for word in nouns for stem in stems(word)}
     if not asked or not any(_counts_of(fold(c.text), asked) for c in citations):
         return False

@@ -354,8 +354,9 @@ class Question:
 
     @cached_property
     def scoring_terms(self) -> tuple[str, ...]:
-        """Content terms of ``scoring_text``, in order: what sentences are scored against."""
-        return tuple(content_terms(self.scoring_text))
+        """Content terms of ``scoring_text``, in order: what sentences are scored against
+        (the question's own ``terms`` unless it has a French rewrite)."""
+        return tuple(content_terms(self.french)) if self.french else self.terms
 
     @cached_property
     def subject_terms(self) -> tuple[str, ...]:
@@ -541,11 +542,13 @@ _ASKS_DURATION = re.compile(
     r"pendant combien)\b"
 )
 
+# "How many …" in a folded question; what it counts follows the match.
+HOW_MANY = re.compile(r"\b(?:combien (?:de |d')|how many )")
 # "How many X" where X is no money word: a count, even when the question also says
 # "financés" or "budget" (read before the amount words). A lexicon, not fitted; session 24:
 # no outcome changed on the decision data (2,771 questions), the replays or the list sets.
 _COUNT_OF = re.compile(
-    r"\b(?:combien (?:de |d')|how many )(?!(?:argent|euros?|fonds|financements?|subventions?|"
+    HOW_MANY.pattern + r"(?!(?:argent|euros?|fonds|financements?|subventions?|"
     r"credits?|dollars?|money|funds?)\b)"
 )
 
