@@ -7,10 +7,7 @@ every name and number is there. This check looks at what follows each name of th
 (its action: the first content word after it) and requires the passage to write that action
 next to the same name: after it (active voice, within a few words of the same sentence), or
 before it with "par"/"by" (passive voice: "coordonné par la Fédération"). A claim whose
-action is not in the passage at all is left to the overlap check, except when a French
-claim names who acted with « par » (« fondé en 2002 par la Mission »): that action must be
-written for that name, in either voice, since the claim's point is who did it (session 25;
-measured in docs/answer.md).
+action is not in the passage at all is left to the overlap check.
 
 Hand-written: no installed library parses French grammar without a model, and the bundled
 1.5B model cannot be trusted to judge its own answers. Measured on
@@ -188,13 +185,8 @@ def swapped_subjects(claim: str, passage: str) -> list[str]:
     c_tokens, p_tokens = _tokens(claim), _tokens(passage)
     p_names = _names(p_tokens)
     swapped = []
-    spans = _names(c_tokens) + _opening_noun(c_tokens)
-    # what the claim says was done « par » someone: its subject underwent it ("le programme
-    # est coordonné par la Fédération"), so that action is checked for the agent only
-    undergone = [a for sp in spans if (a := _agent_action(c_tokens, sp[0])) is not None]
-    for span in spans:
-        agent = _agent_action(c_tokens, span[0])
-        if agent is None and _complement(c_tokens, span[0]):
+    for span in _names(c_tokens) + _opening_noun(c_tokens):
+        if _complement(c_tokens, span[0]):
             continue
         head = _head(c_tokens, span)
         where = [s for s in p_names if head <= _head(p_tokens, s) or _head(p_tokens, s) <= head]
@@ -202,17 +194,8 @@ def swapped_subjects(claim: str, passage: str) -> list[str]:
             where = [(i, i + 1) for i, t in enumerate(p_tokens) if stems(t.text) & _stems(head)]
         if not where:
             continue  # the passage does not name it
-        if agent is not None:
-            # "fondé … par la Mission": the claim says who acted, so the passage must
-            # write that action for that name, in either voice (not merely name it)
-            acted = [i for i, t in enumerate(p_tokens) if not t.capital and stems(t.text) & agent]
-            if not any(_writes(p_tokens, s, i) for s in where for i in acted):
-                swapped.append(" ".join(t.text for t in c_tokens[span[0] : span[1]]))
-            continue
         others = [s for s in p_names if s not in where]
         for action in _actions(c_tokens, span[1]):
-            if action in undergone:
-                break
             acted = [i for i, t in enumerate(p_tokens) if not t.capital and stems(t.text) & action]
             if not acted:
                 break  # an action the passage does not write: left to the overlap check
@@ -223,27 +206,6 @@ def swapped_subjects(claim: str, passage: str) -> list[str]:
                 swapped.append(" ".join(t.text for t in c_tokens[span[0] : span[1]]))
                 break
     return swapped
-
-
-def _agent_action(tokens: list[_Token], start: int) -> frozenset[str] | None:
-    """The stems of the action a French claim gives to the name at ``start`` with « par »
-    (« fondé en 2002 par la Mission »: the content word before « par », dates skipped),
-    None when no « par » introduces it. French only: an English claim's "by" would be
-    looked for in French passages, where its verb is written in another language."""
-    i = start - 1
-    while i >= 0 and tokens[i].folded in _ARTICLES and tokens[i].text.lower() != "à":
-        i -= 1
-    if i < 0 or tokens[i].folded != "par":
-        return None
-    for t in reversed(tokens[max(0, i - WINDOW) : i]):
-        if t.end or t.capital:
-            return None
-        if t.folded in _STOP or len(t.folded) <= 2 or t.folded[:1].isdigit():
-            continue
-        if _WHEN.fullmatch(t.folded):
-            continue
-        return stems(t.text)
-    return None
 
 
 def _complement(tokens: list[_Token], start: int) -> bool:

@@ -421,24 +421,3 @@ def test_an_answer_is_split_like_the_documents_each_sentence_keeping_its_markers
         ("- ", "la Région [1]"),
         ("- ", "l'Etat [2]"),
     ]
-
-
-def test_who_did_something_par_someone_must_be_written_for_that_name() -> None:
-    from answer.agents import swapped_subjects
-
-    passage = (
-        "L'association Les Jardins du Terril a pris part au programme Ville Verte (2015-2018). "
-        "Le programme est coordonné par la Communauté d'Agglomération de Lens."
-    )
-    # the association took part: a claim that it founded the programme is not supported,
-    # even though the passage never writes "fondé" for anyone
-    claim = "Le programme Ville Verte a été fondé en 2015 par Les Jardins du Terril."
-    assert swapped_subjects(claim, passage) == ["Les Jardins du Terril"]
-    # the action the passage writes for that name, in either voice, is supported; and the
-    # programme, which underwent the coordination, is not taken for the one who coordinates
-    assert swapped_subjects(
-        "Le programme est coordonné par la Communauté d'Agglomération de Lens.", passage
-    ) == []
-    assert swapped_subjects(
-        "Le programme est coordonné par Les Jardins du Terril.", passage
-    ) == ["Les Jardins du Terril"]
