@@ -17,6 +17,7 @@ from helpers import assert_cited_fact
 from answer.engine import AnswerEngine
 from answer.generators import make_generator
 from answer.generators.llama_server import LlamaServerGenerator, server_binary
+from answer.generators.memo import Recording
 from answer.types import AnswerResult
 from settings import Settings
 
@@ -47,24 +48,18 @@ def served(server_settings: Settings) -> Iterator[LlamaServerGenerator]:
 
 
 class Written:
-    """The served model, keeping what it wrote for each answer prompt: whether the model
-    answered a question, whatever the checker then kept of it (the text depends on the
-    build: on an AVX2 build the model copied the prompt's invented example into the first
-    answer, which the checker rightly refused)."""
+    """Where a ``memo.Recording`` of the served model puts each text it completed: whether
+    the model answered a question, whatever the checker then kept of it (the text depends
+    on the build: on an AVX2 build the model copied the prompt's invented example into the
+    first answer, which the checker rightly refused)."""
 
-    def __init__(self, served: LlamaServerGenerator) -> None:
-        self.served = served
-        self.name = served.name
+    def __init__(self) -> None:
         self.texts: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
-    def stream(self, messages: list, *, max_tokens: int | None = None) -> Iterator[str]:
-        pieces = []
-        for piece in self.served.stream(messages, max_tokens=max_tokens):
-            pieces.append(piece)
-            yield piece
+    def put(self, messages: list, max_tokens: int | None, name: str, text: str) -> None:
         with self._lock:
-            self.texts.append((messages[-1]["content"], "".join(pieces)))
+            self.texts.append(("\n".join(m["content"] for m in messages), text))
 
     def answered(self, question: str) -> bool:
         """The model wrote text for a prompt asking ``question``."""
@@ -77,8 +72,8 @@ def test_the_server_serves_two_questions_at_once_with_checked_model_answers(
 ) -> None:
     base = served.server.url().removesuffix("/v1")
     assert httpx.get(f"{base}/props", timeout=5).json()["total_slots"] == 2
-    written = Written(served)
-    engine = AnswerEngine(server_settings, index_service, written)
+    written = Written()
+    engine = AnswerEngine(server_settings, index_service, Recording(served, written))
     results: dict[int, AnswerResult] = {}
     threads = [
         threading.Thread(target=lambda i=i: results.update({i: engine.ask(QUESTIONS[i])}))
@@ -104,8 +99,9 @@ def test_a_server_that_died_is_started_again_at_the_next_question(
     assert first is not None
     first.kill()
     first.wait()
-    written = Written(served)
-    result = AnswerEngine(server_settings, index_service, written).ask(QUESTIONS[0])
+    written = Written()
+    engine = AnswerEngine(server_settings, index_service, Recording(served, written))
+    result = engine.ask(QUESTIONS[0])
     assert written.answered(QUESTIONS[0]), written.texts  # the new server answered
     assert_cited_fact(result, "Mosaïques")
     assert served.server.running() and served.server._proc is not first
