@@ -48,6 +48,15 @@ MAX_LIST_ITEMS = 12
 # out (seed test 175 turns, PIAF test 150): model-written 65.6 -> 68.8 % and 51 -> 54 %,
 # no outcome changed. Words of one language: passages in the question's own language only.
 KEEPS_SHARE = 0.8
+# A refusal shows the sentence the decision ranks most probable (``nearest_sentence``).
+# When that sentence reaches this probability and may answer (``may_answer``), the refusal
+# says it found no certain answer (``NOT_SURE``) instead of "the documents do not give
+# this": said of an answerable question, that claim is false. Chosen on the dev refusals
+# of the decision data (``python -m evaluation.calibrate_lead``: 785 refused dev questions
+# of seed dev, PIAF dev and its near-miss corpus), cost = "do not give" said of an
+# answerable question + "not sure" said of an unanswerable one: see that script's output
+# in docs/answer.md ("Refusal leads") for the dev and held-out costs.
+UNSURE_P = 0.1
 
 
 @dataclass
@@ -74,7 +83,7 @@ def answer(
     # ``pick``: the engine still asks the model, which may find the sentence that does.
     if picked and question.names_position(" ".join(s.text for s in picked)):
         return Quoted(_quote(picked, question), True)
-    return not_given(evidence, question)
+    return not_given(evidence, question, ranked)
 
 
 def keeps_quote(question: Question, picked: list[Sentence], answer: str) -> bool:
@@ -103,24 +112,43 @@ def keeps_quote(question: Question, picked: list[Sentence], answer: str) -> bool
     return True
 
 
-def not_given(evidence: Evidence, question: Question) -> Quoted:
-    """ "The documents do not give this …; the nearest passages say: … [n]" (not an answer)."""
+def not_given(
+    evidence: Evidence, question: Question, ranked: decision.Ranked | None = None
+) -> Quoted:
+    """ "The documents do not give this …; the nearest passages say: … [n]" (not an answer),
+    or "I found no certain answer; the nearest passage says: …" when that passage may well
+    answer (``UNSURE_P``)."""
     lang = question.language
     lead = NOT_GIVEN[lang].get(question.asked, NOT_IN_DOCUMENTS[lang])
-    best = evidence.best()
-    if best is None or best.coverage <= 0:
+    p, nearest = nearest_sentence(evidence, ranked)
+    if nearest is None:
         return Quoted(lead, False)
     # a label or a name line ("Catherine Bertram") is shown with the line it heads
-    best = evidence.with_next_line(best)
-    if (
-        question.wants_item
-        and question.new_values(best.text)
-        and question.names_position(best.text)
-    ):
-        # it holds a value of the asked kind (for a position, a name with that position):
-        # the documents may well give it; say unsure
+    shown = evidence.with_next_line(nearest)
+    if (p is None or p >= UNSURE_P) and may_answer(question, shown, ranked is not None):
         lead = NOT_SURE[lang]
-    return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(best.text)} [{best.n}].", False)
+    return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(shown.text)} [{shown.n}].", False)
+
+
+def nearest_sentence(
+    evidence: Evidence, ranked: decision.Ranked | None
+) -> tuple[float | None, Sentence | None]:
+    """The sentence a refusal shows, and its decision probability: the most probable one
+    that shares a term with the question (``decision.rank``), else (no fitted decision) the
+    one of best score. None when no sentence shares a term."""
+    if ranked:
+        return next(((p, s) for p, s in ranked if s.coverage > 0), (None, None))
+    best = evidence.best()
+    return (None, best) if best is not None and best.coverage > 0 else (None, None)
+
+
+def may_answer(question: Question, shown: Sentence, ranked: bool) -> bool:
+    """The shown sentence may answer: it holds a value of the asked kind (for a position,
+    a name with that position), or the question asks for no value and a decision ranked
+    it. Then "the documents do not give …" could be false."""
+    if question.wants_item:
+        return bool(question.new_values(shown.text)) and question.names_position(shown.text)
+    return ranked
 
 
 def about_subject(s: Sentence, evidence: Evidence) -> bool:
@@ -150,6 +178,7 @@ def pick(
 
         def key(s: Sentence) -> float:
             return s.score
+
     if best is None:
         return []
     picked = [best]

@@ -12,7 +12,7 @@ from answer.acronyms import spelt_out
 from answer.engine import AnswerEngine
 from answer.evidence import gather
 from answer.facts import items
-from answer.prompts import NOT_GIVEN, NOT_SURE
+from answer.prompts import NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
 from answer.question import analyse
 from answer.types import Citation
 from settings import Settings
@@ -100,6 +100,35 @@ def test_a_refusal_never_says_not_given_while_quoting_such_a_value(index_service
     assert "Catherine Bertram" in reply.text and items(reply.text, "email")
     assert reply.text.startswith(NOT_SURE["fr"])
     assert NOT_GIVEN["fr"]["email"] not in reply.text
+
+
+def _refusal(index_service, text: str) -> tuple[fallback.Quoted, decision.Ranked]:
+    question = analyse(text)
+    passages = index_service.search(question.text, 5)
+    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
+    evidence = gather(question, citations, passages)
+    ranked = decision.rank(evidence, question, max(p.similarity for p in passages))
+    assert decision.first_answering(ranked, evidence, question) is None, "refused"
+    return fallback.answer(evidence, question, ranked), ranked
+
+
+def test_a_refusal_shows_the_most_probable_sentence_and_says_it_is_unsure(index_service) -> None:
+    # the decision stays below its threshold, but its most probable sentence answers: the
+    # refusal must not claim the documents lack the answer, and must show that sentence
+    reply, ranked = _refusal(
+        index_service, "Quel est le rôle de la MBM dans la coopération avec le Brésil ?"
+    )
+    assert not reply.answerable
+    assert ranked[0][0] >= fallback.UNSURE_P
+    assert reply.text.startswith(NOT_SURE["fr"])
+    assert "appui technique" in reply.text
+    assert NOT_IN_DOCUMENTS["fr"] not in reply.text
+
+
+def test_a_refusal_far_from_any_answer_says_the_documents_lack_it(index_service) -> None:
+    reply, ranked = _refusal(index_service, "Quelle est la couleur préférée de la directrice ?")
+    assert ranked[0][0] < fallback.UNSURE_P
+    assert reply.text.startswith(NOT_IN_DOCUMENTS["fr"])
 
 
 class CopiesPassage:
@@ -247,7 +276,8 @@ def test_a_fax_question_is_a_phone_question_on_the_fax_line() -> None:
     phone = analyse("Quel est le numéro de téléphone du programme ?")
     assert phone.new_values("Fax : 03 21 08 72 70") == set()
     assert phone.new_values("Tél. : 03 21 08 72 72 - Fax : 03 21 08 72 70") == {
-        "0321087272", "0321087270"
+        "0321087272",
+        "0321087270",
     }
     # "qui faut-il appeler" asks for a person, not for the number
     assert analyse("Qui faut-il appeler pour le programme ?").asks_person
@@ -256,7 +286,7 @@ def test_a_fax_question_is_a_phone_question_on_the_fax_line() -> None:
 def test_a_contact_question_typed_with_an_acronym_or_a_typo_finds_the_contact_block(
     engine,
 ) -> None:
-    """"mbm" is spelt out by the document's « Mission Bassin Minier »; "telephonne" is an
+    """ "mbm" is spelt out by the document's « Mission Bassin Minier »; "telephonne" is an
     asked word typed wrong, not a subject word the contact block lacks."""
     mail = engine.ask("mail de la directrice de la mbm")
     assert mail.answerable, mail.answer
