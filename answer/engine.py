@@ -21,6 +21,7 @@ from answer.prompts import (
     EMPTY_INDEX,
     EXTRACTIVE_LEAD,
     NEAREST_FACTS,
+    NEAREST_TWO,
     NOT_IN_DOCUMENTS,
     REFUSAL_INJECTION,
     REFUSAL_OFF_TOPIC,
@@ -528,14 +529,17 @@ class AnswerEngine:
 
 def _quoted_part(result: AnswerResult) -> tuple[str, str]:
     """(the engine's own English words, the quoted text after them) of an English reply:
-    an answer after its lead, a refusal after "The closest passage says:" (a refusal
+    an answer after its lead, a refusal after "The closest passage(s) say(s):" (a refusal
     without a nearest passage quotes nothing)."""
     text = result.answer
     if result.answerable:
         lead = EXTRACTIVE_LEAD["en"]
         return (lead, text.removeprefix(lead)) if text.startswith(lead) else ("", text)
-    head, said, quote = text.partition(NEAREST_FACTS["en"])
-    return (head + said + " ", quote.strip()) if said else (text, "")
+    for says in (NEAREST_FACTS["en"], NEAREST_TWO["en"]):
+        head, said, quote = text.partition(says)
+        if said:
+            return head + said + " ", quote.strip()
+    return text, ""
 
 
 def _as_messages(history: list) -> list[Message]:

@@ -15,7 +15,14 @@ from difflib import SequenceMatcher
 from answer import decision
 from answer.evidence import Evidence, Sentence
 from answer.facts import PassageFacts, number_tokens, number_variants, overlap
-from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
+from answer.prompts import (
+    EXTRACTIVE_LEAD,
+    NEAREST_FACTS,
+    NEAREST_TWO,
+    NOT_GIVEN,
+    NOT_IN_DOCUMENTS,
+    NOT_SURE,
+)
 from answer.question import Question
 from ingest.text import is_label, is_list_item
 
@@ -48,7 +55,7 @@ MAX_LIST_ITEMS = 12
 # out (seed test 175 turns, PIAF test 150): model-written 65.6 -> 68.8 % and 51 -> 54 %,
 # no outcome changed. Words of one language: passages in the question's own language only.
 KEEPS_SHARE = 0.8
-# A refusal shows the sentence the decision ranks most probable (``nearest_sentence``).
+# A refusal shows the sentence the decision ranks most probable (``nearest_sentences``).
 # When that sentence reaches this probability and may answer (``may_answer``), the refusal
 # says it found no certain answer (``NOT_SURE``) instead of "the documents do not give
 # this": said of an answerable question, that claim is false. Chosen on the dev refusals
@@ -115,31 +122,39 @@ def keeps_quote(question: Question, picked: list[Sentence], answer: str) -> bool
 def not_given(
     evidence: Evidence, question: Question, ranked: decision.Ranked | None = None
 ) -> Quoted:
-    """ "The documents do not give this …; the nearest passages say: … [n]" (not an answer),
-    or "I found no certain answer; the nearest passage says: …" when that passage may well
-    answer (``UNSURE_P``)."""
+    """ "The documents do not give this …; the nearest passage says: … [n]" (not an answer),
+    or "I found no certain answer; the nearest passages say: … [n] … [m]" when the most
+    probable sentence may well answer (``UNSURE_P``): then the next one is shown too."""
     lang = question.language
     lead = NOT_GIVEN[lang].get(question.asked, NOT_IN_DOCUMENTS[lang])
-    p, nearest = nearest_sentence(evidence, ranked)
-    if nearest is None:
+    nearest = nearest_sentences(evidence, ranked)
+    if not nearest:
         return Quoted(lead, False)
     # a label or a name line ("Catherine Bertram") is shown with the line it heads
-    shown = evidence.with_next_line(nearest)
-    if (p is None or p >= UNSURE_P) and may_answer(question, shown, ranked is not None):
+    p, first = nearest[0]
+    shown = [evidence.with_next_line(first)]
+    if (p is None or p >= UNSURE_P) and may_answer(question, shown[0], ranked is not None):
         lead = NOT_SURE[lang]
-    return Quoted(f"{lead} {NEAREST_FACTS[lang]} {_sentence(shown.text)} [{shown.n}].", False)
+        for _p, s in nearest[1:]:
+            more = evidence.with_next_line(s)
+            if not _overlaps(more.text, shown[0].text):
+                shown.append(more)
+                break
+    says = (NEAREST_FACTS if len(shown) == 1 else NEAREST_TWO)[lang]
+    quotes = " ".join(f"{_sentence(s.text)} [{s.n}]." for s in shown)
+    return Quoted(f"{lead} {says} {quotes}", False)
 
 
-def nearest_sentence(
+def nearest_sentences(
     evidence: Evidence, ranked: decision.Ranked | None
-) -> tuple[float | None, Sentence | None]:
-    """The sentence a refusal shows, and its decision probability: the most probable one
-    that shares a term with the question (``decision.rank``), else (no fitted decision) the
-    one of best score. None when no sentence shares a term."""
+) -> list[tuple[float | None, Sentence]]:
+    """The sentences a refusal may show, with their decision probability, most probable
+    first: those sharing a term with the question (``decision.rank``), else (no fitted
+    decision) the one of best score alone."""
     if ranked:
-        return next(((p, s) for p, s in ranked if s.coverage > 0), (None, None))
+        return [(p, s) for p, s in ranked if s.coverage > 0]
     best = evidence.best()
-    return (None, best) if best is not None and best.coverage > 0 else (None, None)
+    return [(None, best)] if best is not None and best.coverage > 0 else []
 
 
 def may_answer(question: Question, shown: Sentence, ranked: bool) -> bool:

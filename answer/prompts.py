@@ -22,7 +22,7 @@ SYSTEM_PROMPT = (
     "exactly what is asked (the amount, the date, the name, the place, the reason…).\n"
     "- After each fact, write the number of the passage it comes from in square "
     "brackets, like [1] or [2].\n"
-    "- For a list, write one item per line, each starting with \"- \" and ending with its "
+    '- For a list, write one item per line, each starting with "- " and ending with its '
     "passage number; never number the items with [1], [2].\n"
     "- Copy names, numbers and dates exactly as written in the passages; never invent any. "
     "Keep who did what exactly as the passage says.\n"
@@ -177,7 +177,11 @@ NEAREST_FACTS: dict[Language, str] = {
     "fr": "Le passage le plus proche indique :",
     "en": "The closest passage says:",
 }
-
+# An unsure refusal shows the two most probable sentences (``fallback.not_given``).
+NEAREST_TWO: dict[Language, str] = {
+    "fr": "Les passages les plus proches indiquent :",
+    "en": "The closest passages say:",
+}
 
 
 def answer_messages(

@@ -7,7 +7,7 @@ Reads the decision data (``bench/cache/decision-<split>.jsonl``, written by
 ``python -m evaluation.calibrate_decision --collect``): seed questions, PIAF questions over
 the intact articles and over the near-miss corpus. For every question the decision
 refuses (no sentence reaches its threshold), it finds the sentence the refusal shows
-(``fallback.nearest_sentence``), its probability and whether it may answer
+(``fallback.nearest_sentences``), its probability and whether it may answer
 (``fallback.may_answer``). At a floor f the refusal says "not sure" when that sentence
 may answer and its probability is at least f. The cost of f counts two false or useless
 leads, one each:
@@ -16,8 +16,9 @@ leads, one each:
 - "not sure" said of an unanswerable one (a true claim, but a weaker one than it could be).
 
 The floor of least cost on the **dev** refusals is chosen; test is printed first. It also
-prints how often the shown sentence holds the answer of a refused answerable question,
-against the sentence of best hand-set score that refusals showed before.
+prints how often the most probable sentence holds the answer of a refused answerable
+question, against the sentence of best hand-set score that refusals showed before, and
+how often the shipped reply (two sentences when it says "not sure") shows it.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ class Refusal:
     answerable: bool
     p: float
     may_answer: bool
-    shows_answer: bool
+    shows_answer: bool  # the most probable sentence holds the answer
     showed_answer: bool  # the sentence of best score (the choice before the decision's)
+    reply_shows: bool  # the reply at the shipped floor (two sentences when unsure) does
 
 
 def refusals(split: str) -> list[Refusal]:
@@ -68,12 +70,13 @@ def refusals(split: str) -> list[Refusal]:
         ranked = decision.rank(evidence, question, similarity)
         if not ranked or decision.first_answering(ranked, evidence, question) is not None:
             continue
-        p, nearest = fallback.nearest_sentence(evidence, ranked)
-        if nearest is None or p is None:
+        nearest = fallback.nearest_sentences(evidence, ranked)
+        p = nearest[0][0] if nearest else None
+        if p is None:
             continue
-        shown = evidence.with_next_line(nearest)
-        _, before = fallback.nearest_sentence(evidence, None)
-        old = evidence.with_next_line(before) if before is not None else None
+        shown = evidence.with_next_line(nearest[0][1])
+        old = fallback.nearest_sentences(evidence, None)
+        reply = fallback.not_given(evidence, question, ranked).text
         out.append(
             Refusal(
                 row["set"],
@@ -81,7 +84,8 @@ def refusals(split: str) -> list[Refusal]:
                 p,
                 fallback.may_answer(question, shown, True),
                 answers(row, shown.text),
-                old is not None and answers(row, old.text),
+                any(answers(row, evidence.with_next_line(s).text) for _p, s in old),
+                answers(row, reply),
             )
         )
     return out
@@ -102,7 +106,8 @@ def _report(name: str, rows: list[Refusal], floor: float) -> str:
         f"questions told 'not given' {len(plain)} of {len(rows) - len(answerable)}; "
         f"refused answerable questions whose shown sentence holds "
         f"the answer {sum(r.shows_answer for r in answerable)} "
-        f"(best-score sentence: {sum(r.showed_answer for r in answerable)})"
+        f"(best-score sentence: {sum(r.showed_answer for r in answerable)}; the shipped "
+        f"reply, two sentences when unsure: {sum(r.reply_shows for r in answerable)})"
     )
 
 

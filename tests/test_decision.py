@@ -9,10 +9,11 @@ import pytest
 
 from answer import decision, fallback
 from answer.acronyms import spelt_out
+from answer.citations import cited_numbers
 from answer.engine import AnswerEngine
 from answer.evidence import gather
 from answer.facts import items
-from answer.prompts import NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
+from answer.prompts import NEAREST_FACTS, NEAREST_TWO, NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
 from answer.question import analyse
 from answer.types import Citation
 from settings import Settings
@@ -123,12 +124,16 @@ def test_a_refusal_shows_the_most_probable_sentence_and_says_it_is_unsure(index_
     assert reply.text.startswith(NOT_SURE["fr"])
     assert "appui technique" in reply.text
     assert NOT_IN_DOCUMENTS["fr"] not in reply.text
+    # unsure: the next most probable sentence is shown too, each with its own citation
+    assert NEAREST_TWO["fr"] in reply.text
+    assert len(cited_numbers(reply.text)) >= 1 and reply.text.count(" [") == 2
 
 
 def test_a_refusal_far_from_any_answer_says_the_documents_lack_it(index_service) -> None:
     reply, ranked = _refusal(index_service, "Quelle est la couleur préférée de la directrice ?")
     assert ranked[0][0] < fallback.UNSURE_P
     assert reply.text.startswith(NOT_IN_DOCUMENTS["fr"])
+    assert NEAREST_FACTS["fr"] in reply.text and reply.text.count(" [") == 1
 
 
 class CopiesPassage:
