@@ -133,7 +133,9 @@ class _Support:
         return None
 
 
-def _echoes_unsupported(claim: str, question: str, support: _Support, ns: list[int]) -> bool:
+def _echoes_unsupported(
+    claim: str, question: str, support: _Support, ns: list[int]
+) -> bool:
     """The claim repeats a word of the question that its cited passages do not write ("le
     ministère brésilien qui a signé … est …" when no passage names a ministry): the
     question's framing put on the passages' names. Same-language claims only: across
@@ -155,7 +157,8 @@ def _echoes_unsupported(claim: str, question: str, support: _Support, ns: list[i
     asked = _question_stems(question)
     ev = support.evidence(tuple(sorted(ns)))
     return any(
-        len(w) > 2 and stems(w) & asked and not stems(w) & ev.stems for w in content_words(claim)
+        len(w) > 2 and stems(w) & asked and not stems(w) & ev.stems
+        for w in content_words(claim)
     )
 
 

@@ -122,7 +122,9 @@ def model() -> Model | None:
     raw = json.loads(MODEL_FILE.read_text("utf-8"))
     if tuple(raw["features"]) != FEATURES:  # fitted for other features: not usable
         return None
-    return Model(tuple(raw["weights"]), raw["bias"], raw["threshold"], raw.get("quote_ratio", 0.75))
+    return Model(
+        tuple(raw["weights"]), raw["bias"], raw["threshold"], raw.get("quote_ratio", 0.75)
+    )
 
 
 def holds_value(s: Sentence, evidence: Evidence, question: Question) -> bool:
@@ -134,7 +136,9 @@ def holds_value(s: Sentence, evidence: Evidence, question: Question) -> bool:
     return nxt is not None and bool(question.new_values(nxt.text))
 
 
-def feature_rows(evidence: Evidence, question: Question, similarity: float) -> list[list[float]]:
+def feature_rows(
+    evidence: Evidence, question: Question, similarity: float
+) -> list[list[float]]:
     """The feature vector (order of ``FEATURES``) of every sentence of ``evidence``, in
     its order. What the sentences share (the coverage ranking, the question's names and
     phrase pairs) is computed once per question."""

@@ -70,7 +70,6 @@ TRANSLATION_TOKENS = 400  # a quote is at most 2 x 480 characters (answer/fallba
 # Pas-de-Calais": the model wrote "the North-West region - Pas-de-Calais")
 _COMPOUND = re.compile(r"\b[A-ZÀ-Ý][\w'’]*(?:\s[-–]\s[A-ZÀ-Ý][\w'’]*)?(?:-[\w'’]+)+")
 
-
 def english_request(body: str) -> tuple[list[ChatMessage], int]:
     """The prompt and token limit of ``body``'s English translation (the memo's key)."""
     return translate_answer_messages(body), TRANSLATION_TOKENS

@@ -187,7 +187,8 @@ def _featured(row: dict) -> dict:
     similarity = max((p.similarity for p in passages), default=0.0)
     rows = feature_rows(evidence, question, similarity)
     row["sentences"] = [
-        {"x": x, "y": answers(row, s.text)} for x, s in zip(rows, evidence.sentences, strict=True)
+        {"x": x, "y": answers(row, s.text)}
+        for x, s in zip(rows, evidence.sentences, strict=True)
     ]
     return row
 

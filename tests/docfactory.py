@@ -467,10 +467,9 @@ def inflate_member(
     per_node = node_mb or total_mb
     original = path.with_suffix(path.suffix + ".orig")
     path.rename(original)
-    with (
-        zipfile.ZipFile(original) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
-    ):
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(
+        path, "w", zipfile.ZIP_DEFLATED, compresslevel=9
+    ) as target:
         assert member in source.namelist(), source.namelist()
         for info in source.infolist():
             if info.filename != member:
@@ -494,10 +493,9 @@ def write_lying_docx(path: Path, real_mb: int = 50) -> Path:
     import zipfile
 
     template = write_docx(path.with_suffix(".template.docx"), [("p", "Modèle.")])
-    with (
-        zipfile.ZipFile(template) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(
+        path, "w", zipfile.ZIP_DEFLATED
+    ) as target:
         for info in source.infolist():
             if info.filename == "word/document.xml":
                 target.writestr(info.filename, b"<w:t>" + b"A" * real_mb * 1_000_000)

@@ -113,7 +113,9 @@ def test_without_the_binary_the_in_process_model_answers(
     if not seed_settings.llm_path.is_file():
         pytest.skip(f"model file {seed_settings.llm_path} missing (scripts/assemble_model.py)")
     settings = seed_settings.model_copy(
-        update={"generator": "local", "llm_server": True, "llm_server_bin": tmp_path / "none"}
+        update={
+            "generator": "local", "llm_server": True, "llm_server_bin": tmp_path / "none"
+        }
     )
     with caplog.at_level(logging.WARNING):
         generator = make_generator(settings)
