@@ -136,7 +136,7 @@ def not_given(
     # a label or a name line ("Catherine Bertram") is shown with the line it heads
     p, first = nearest[0]
     shown = [evidence.with_next_line(first)]
-    if (p is None or p >= UNSURE_P) and may_answer(question, shown[0], ranked is not None):
+    if (p is None or p >= UNSURE_P) and may_answer(question, shown[0], p is not None):
         lead = NOT_SURE[lang]
         for _p, s in nearest[1:]:
             more = evidence.with_next_line(s)
@@ -196,7 +196,6 @@ def pick(
 
         def key(s: Sentence) -> float:
             return s.score
-
     if best is None:
         return []
     picked = [best]

@@ -22,7 +22,7 @@ SYSTEM_PROMPT = (
     "exactly what is asked (the amount, the date, the name, the place, the reason…).\n"
     "- After each fact, write the number of the passage it comes from in square "
     "brackets, like [1] or [2].\n"
-    '- For a list, write one item per line, each starting with "- " and ending with its '
+    "- For a list, write one item per line, each starting with \"- \" and ending with its "
     "passage number; never number the items with [1], [2].\n"
     "- Copy names, numbers and dates exactly as written in the passages; never invent any. "
     "Keep who did what exactly as the passage says.\n"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from answer.decision import FEATURES, MODEL_FILE, feature_rows
-from answer.evidence import gather
+from answer.evidence import Evidence, gather
 from answer.fallback import MAX_CHARS, MAX_SENTENCES
 from answer.question import Question, analyse, french_rewrite
 from answer.relevance import is_injection, retrieval_found_something
@@ -175,16 +175,22 @@ def _sample(item: Item, settings, index, kept: dict[str, str]) -> dict:
     return row
 
 
+def evidence_of(row: dict) -> tuple[Question, Evidence, float]:
+    """The analysed question of a collected row, the evidence sentences of its passages
+    and their best retrieval cosine, as the engine computes them."""
+    question = _question(row)
+    passages = [Passage(**p) for p in row["passages"]]
+    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
+    evidence = gather(question, citations, passages)
+    return question, evidence, max((p.similarity for p in passages), default=0.0)
+
+
 def _featured(row: dict) -> dict:
     """``row`` with ``sentences``: the features and label of each evidence sentence."""
     row["sentences"] = []
     if not row["gate"]:
         return row
-    question = _question(row)
-    passages = [Passage(**p) for p in row["passages"]]
-    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-    evidence = gather(question, citations, passages)
-    similarity = max((p.similarity for p in passages), default=0.0)
+    question, evidence, similarity = evidence_of(row)
     rows = feature_rows(evidence, question, similarity)
     row["sentences"] = [
         {"x": x, "y": answers(row, s.text)}

@@ -29,10 +29,7 @@ import sys
 from dataclasses import dataclass
 
 from answer import decision, fallback
-from answer.evidence import gather
-from answer.types import Citation
-from evaluation.calibrate_decision import _question, answers
-from index.types import Passage
+from evaluation.calibrate_decision import answers, evidence_of
 
 FLOORS = [f / 100 for f in range(0, 60, 5)]
 
@@ -62,11 +59,7 @@ def refusals(split: str) -> list[Refusal]:
         row = json.loads(line)
         if not row["gate"]:
             continue
-        question = _question(row)
-        passages = [Passage(**p) for p in row["passages"]]
-        citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-        evidence = gather(question, citations, passages)
-        similarity = max((p.similarity for p in passages), default=0.0)
+        question, evidence, similarity = evidence_of(row)
         ranked = decision.rank(evidence, question, similarity)
         if not ranked or decision.first_answering(ranked, evidence, question) is not None:
             continue

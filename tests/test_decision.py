@@ -11,10 +11,10 @@ from answer import decision, fallback
 from answer.acronyms import spelt_out
 from answer.citations import cited_numbers
 from answer.engine import AnswerEngine
-from answer.evidence import gather
+from answer.evidence import Evidence, gather
 from answer.facts import items
 from answer.prompts import NEAREST_FACTS, NEAREST_TWO, NOT_GIVEN, NOT_IN_DOCUMENTS, NOT_SURE
-from answer.question import analyse
+from answer.question import Question, analyse
 from answer.types import Citation
 from settings import Settings
 
@@ -47,12 +47,19 @@ def test_a_model_fitted_for_other_features_is_not_used(tmp_path, monkeypatch) ->
         decision.model.cache_clear()
 
 
-def test_the_sentence_holding_the_asked_value_ranks_first(index_service) -> None:
-    question = analyse("En quelle année a été signé l'accord de coopération avec le Minas Gerais ?")
+def _ranked(index_service, text: str) -> tuple[Question, Evidence, decision.Ranked]:
+    """The question, the evidence of its 5 best passages and the decision's ranking."""
+    question = analyse(text)
     passages = index_service.search(question.text, 5)
     citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
     evidence = gather(question, citations, passages)
     ranked = decision.rank(evidence, question, max(p.similarity for p in passages))
+    return question, evidence, ranked
+
+
+def test_the_sentence_holding_the_asked_value_ranks_first(index_service) -> None:
+    text = "En quelle année a été signé l'accord de coopération avec le Minas Gerais ?"
+    _question, evidence, ranked = _ranked(index_service, text)
     assert len(ranked) == len(evidence.sentences)
     probability, best = ranked[0]
     assert "2009" in best.text
@@ -90,10 +97,7 @@ def test_an_absent_value_is_said_not_given_not_quoted_as_an_answer(
 
 
 def test_a_refusal_never_says_not_given_while_quoting_such_a_value(index_service) -> None:
-    question = analyse("mail de la directrice de la mbm")
-    passages = index_service.search(question.text, 5)
-    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-    evidence = gather(question, citations, passages)
+    question, evidence, _ranking = _ranked(index_service, "mail de la directrice de la mbm")
     reply = fallback.not_given(evidence, question)
     assert not reply.answerable
     # the nearest line is a name heading the e-mail line: both are shown, and since the
@@ -104,11 +108,7 @@ def test_a_refusal_never_says_not_given_while_quoting_such_a_value(index_service
 
 
 def _refusal(index_service, text: str) -> tuple[fallback.Quoted, decision.Ranked]:
-    question = analyse(text)
-    passages = index_service.search(question.text, 5)
-    citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]
-    evidence = gather(question, citations, passages)
-    ranked = decision.rank(evidence, question, max(p.similarity for p in passages))
+    question, evidence, ranked = _ranked(index_service, text)
     assert decision.first_answering(ranked, evidence, question) is None, "refused"
     return fallback.answer(evidence, question, ranked), ranked
 
@@ -281,8 +281,7 @@ def test_a_fax_question_is_a_phone_question_on_the_fax_line() -> None:
     phone = analyse("Quel est le numéro de téléphone du programme ?")
     assert phone.new_values("Fax : 03 21 08 72 70") == set()
     assert phone.new_values("Tél. : 03 21 08 72 72 - Fax : 03 21 08 72 70") == {
-        "0321087272",
-        "0321087270",
+        "0321087272", "0321087270"
     }
     # "qui faut-il appeler" asks for a person, not for the number
     assert analyse("Qui faut-il appeler pour le programme ?").asks_person
@@ -291,7 +290,7 @@ def test_a_fax_question_is_a_phone_question_on_the_fax_line() -> None:
 def test_a_contact_question_typed_with_an_acronym_or_a_typo_finds_the_contact_block(
     engine,
 ) -> None:
-    """ "mbm" is spelt out by the document's « Mission Bassin Minier »; "telephonne" is an
+    """"mbm" is spelt out by the document's « Mission Bassin Minier »; "telephonne" is an
     asked word typed wrong, not a subject word the contact block lacks."""
     mail = engine.ask("mail de la directrice de la mbm")
     assert mail.answerable, mail.answer
