@@ -86,6 +86,14 @@ class Evidence:
             return next((t for t in self.of_passage(nxt) if t.index == 0), None) if nxt else None
         return None
 
+    def in_paragraph_of(self, s: Sentence, t: Sentence) -> bool:
+        """``t`` belongs with ``s``: in the same passage, its section (its paragraph, with
+        the paragraph before when one of the two is a bare line) holds ``s``; across two
+        passages, taken as so (a passage may end inside a paragraph)."""
+        if s.n != t.n:
+            return True
+        return squash_spaces(s.text) in squash_spaces(self.sections.get((t.n, t.index), ""))
+
     def with_next_line(self, s: Sentence) -> Sentence:
         """A label, heading or name line ("Tél. :", "Christian CHOCQUET") joined with the
         line after it in its passage; any other sentence (and a list's heading, whose

@@ -278,6 +278,9 @@ def _labelled(evidence: Evidence, question: Question) -> list[Sentence]:
     return out
 
 
+_SENTENCE_ENDS = (".", "!", "?", "…", "»", "”", '"')
+
+
 def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) -> Sentence | None:
     """The sentence after the best one when it carries the facts the topic sentence
     announces ("… programme « Mosaïques »." then "9 sites brésiliens ont été identifiés.",
@@ -290,6 +293,12 @@ def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) ->
         return None
     if nxt.text.lstrip().startswith(("#", "---", "***", "___")):
         return None  # a heading or a rule starts another section (a page footer)
+    if not evidence.in_paragraph_of(anchor, nxt) and not anchor.text.rstrip().endswith(
+        _SENTENCE_ENDS
+    ):
+        # a line (a contact block's "Tél. : …", an address) does not run on into the next
+        # paragraph, which makes claims of its own; a sentence may (« Cet accord … » goes on)
+        return None
     has_value = bool(re.search(r"\d|www\.|https?://", nxt.text))
     return nxt if nxt.coverage > 0 or has_value else None
 

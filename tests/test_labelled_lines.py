@@ -128,3 +128,47 @@ def test_a_contact_line_is_quoted_without_the_page_footer_after_it(pages) -> Non
         engine, f"Quelle est l'adresse électronique du {_programme(f)} ?", f["email"]
     )
     assert "Mentions légales" not in answer, answer
+
+
+PAGE_WITH_CONTACT = """# Le réseau Horizon Vert
+
+Le réseau Horizon Vert a été créé en 2015 par la commune de Liévin pour relier ses jardins \
+partagés.
+
+Ce réseau compte aujourd'hui 40 jardins dans 6 quartiers.
+
+## Contact
+
+Paul Martin
+Chargé de mission
+Tél. : 03 21 44 55 66
+
+Le réseau a organisé 12 ateliers de jardinage en 2019 avec les écoles de la ville.
+"""
+
+
+@pytest.fixture(scope="module")
+def contact_page(tmp_path_factory: pytest.TempPathFactory) -> AnswerEngine:
+    root = tmp_path_factory.mktemp("contact")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "horizon-vert.md").write_text(PAGE_WITH_CONTACT, "utf-8")
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus, generator="extractive")
+    index = IndexService(settings)
+    assert not index.ingest().failed
+    return AnswerEngine(settings, index)
+
+
+def test_a_contact_line_does_not_run_on_into_the_next_paragraph(contact_page) -> None:
+    answer = _answered(
+        contact_page, "Quel est le numéro de téléphone du réseau Horizon Vert ?", "44 55 66"
+    )
+    assert "ateliers" not in answer, answer  # the next paragraph's claims are not quoted
+
+
+def test_a_sentence_still_runs_on_into_the_paragraph_it_announces(contact_page) -> None:
+    # « Ce réseau compte … » goes on from the sentence before it, across a blank line
+    answer = _answered(
+        contact_page, "En quelle année le réseau Horizon Vert a-t-il été créé ?", "2015"
+    )
+    assert "40 jardins" in answer, answer
