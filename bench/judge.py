@@ -29,17 +29,23 @@ JUDGE_SYSTEM = (
 )
 
 
+def first_token_logits(llm, prompt: str) -> np.ndarray:
+    """The model's logits for the first token it would write after ``prompt`` (read from
+    an empty cache)."""
+    tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    llm.reset()
+    llm.eval(tokens)
+    # llama-cpp-python 0.3 keeps no logits without logits_all: read the context's last row
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+
+
 def _judge(llm, question: str, text: str) -> float:
     """P("Oui") / (P("Oui") + P("Non")) for the model's first answer token."""
     prompt = (
         f"{JUDGE_SYSTEM}<|im_start|>user\nQuestion : {question}\nExtrait : {text}\n"
         "L'extrait donne-t-il la réponse à la question ?<|im_end|>\n<|im_start|>assistant\n"
     )
-    tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
-    llm.reset()
-    llm.eval(tokens)
-    # llama-cpp-python 0.3 keeps no logits without logits_all: read the context's last row
-    logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+    logits = first_token_logits(llm, prompt)
     first = [llm.tokenize(w.encode(), add_bos=False)[0] for w in ("Oui", " Oui", "oui", "Yes")]
     no = [llm.tokenize(w.encode(), add_bos=False)[0] for w in ("Non", " Non", "non", "No")]
     p = np.exp(logits - logits.max())
