@@ -20,6 +20,7 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -27,6 +28,26 @@ JUDGE_SYSTEM = (
     "<|im_start|>system\nTu vérifies si un extrait répond à une question. Réponds "
     "uniquement par Oui ou Non.<|im_end|>\n"
 )
+
+
+def probe_model(batch: int):
+    """The bundled model for one-prompt probes: 2 threads, the engine's spin setting."""
+    from llama_cpp import Llama
+
+    from settings import Settings, apply_openmp_spin
+
+    settings = Settings()
+    apply_openmp_spin(settings.llm_omp_spin, "llama_cpp")
+    return Llama(model_path=str(settings.llm_path), n_ctx=2048, n_threads=2,
+                 n_threads_batch=2, n_batch=batch, n_ubatch=batch, verbose=False)  # fmt: skip
+
+
+def gated(rows: list[dict]) -> Iterator[dict]:
+    """The calibration cache's questions that passed the gate with passages, in a fixed
+    random order (the first N make a sample)."""
+    rows = list(rows)
+    random.Random(0).shuffle(rows)
+    return (row for row in rows if row["gate"] and row["passages"])
 
 
 def first_token_logits(llm, prompt: str) -> np.ndarray:
@@ -74,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rule", type=float, nargs=2, default=None, metavar=("A", "B"))
     args = parser.parse_args(argv)
 
-    from llama_cpp import Llama
-
     from answer import decision
     from answer.evidence import gather
     from answer.question import analyse
@@ -83,22 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     from bench.common import write_result
     from evaluation.calibrate_decision import _rows, answers
     from index.types import Passage
-    from settings import Settings, apply_openmp_spin
 
-    settings = Settings()
-    apply_openmp_spin(settings.llm_omp_spin, "llama_cpp")
-    llm = Llama(model_path=str(settings.llm_path), n_ctx=2048, n_threads=2,
-                n_threads_batch=2, n_batch=512, n_ubatch=512, verbose=False)  # fmt: skip
+    llm = probe_model(batch=512)
     threshold = decision.model().threshold
-    rows = _rows(args.split)
-    random.Random(0).shuffle(rows)
     out: list[dict] = []
     started = time.perf_counter()
-    for row in rows:
+    for row in gated(_rows(args.split)):
         if len(out) >= args.n:
             break
-        if not row["gate"] or not row["passages"]:
-            continue
         question = analyse(row["question"])
         passages = [Passage(**p) for p in row["passages"]]
         citations = [Citation.from_passage(i + 1, p) for i, p in enumerate(passages)]

@@ -19,13 +19,12 @@ against the question having no answer there. Writes ``bench/results/pick-<split>
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 
 import numpy as np
 
-from bench.judge import first_token_logits
+from bench.judge import first_token_logits, gated, probe_model
 
 PICK_SYSTEM = "Tu lis des phrases et tu dis laquelle répond à une question."
 SENTENCE_CHARS = 300  # a long sentence is cut: the prompt stays under ~450 tokens
@@ -55,27 +54,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--order", choices=["best-first", "reversed"], default="best-first")
     args = parser.parse_args(argv)
 
-    from llama_cpp import Llama
-
     from answer import decision
     from bench.common import cache_dir, load_jsonl, write_result
     from evaluation.calibrate_decision import answers, evidence_of
-    from settings import Settings, apply_openmp_spin
 
-    settings = Settings()
-    apply_openmp_spin(settings.llm_omp_spin, "llama_cpp")
-    llm = Llama(model_path=str(settings.llm_path), n_ctx=2048, n_threads=2,
-                n_threads_batch=2, n_batch=1024, n_ubatch=1024, verbose=False)  # fmt: skip
+    llm = probe_model(batch=1024)
     # the calibration cache as collected (passages only: no feature is computed here)
     rows = load_jsonl(cache_dir(".") / f"decision-{args.split}.jsonl")
-    random.Random(0).shuffle(rows)
     out: list[dict] = []
     started = time.perf_counter()
-    for row in rows:
+    for row in gated(rows):
         if len(out) >= args.n:
             break
-        if not row["gate"] or not row["passages"]:
-            continue
         question, evidence, similarity = evidence_of(row)
         ranked = decision.rank(evidence, question, similarity)[: args.k]
         if args.order == "reversed":
