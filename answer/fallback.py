@@ -24,7 +24,7 @@ from answer.prompts import (
     NOT_SURE,
 )
 from answer.question import Question
-from ingest.text import is_label, is_list_item
+from ingest.text import ends_as_sentence, is_label, is_list_item
 
 NAME = "extractive"  # the ``generator`` of an answer quoted from the passages
 
@@ -278,9 +278,6 @@ def _labelled(evidence: Evidence, question: Question) -> list[Sentence]:
     return out
 
 
-_SENTENCE_ENDS = (".", "!", "?", "…", "»", "”", '"')
-
-
 def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) -> Sentence | None:
     """The sentence after the best one when it carries the facts the topic sentence
     announces ("… programme « Mosaïques »." then "9 sites brésiliens ont été identifiés.",
@@ -293,9 +290,7 @@ def _continuation(evidence: Evidence, best: Sentence, picked: list[Sentence]) ->
         return None
     if nxt.text.lstrip().startswith(("#", "---", "***", "___")):
         return None  # a heading or a rule starts another section (a page footer)
-    if not evidence.in_paragraph_of(anchor, nxt) and not anchor.text.rstrip().endswith(
-        _SENTENCE_ENDS
-    ):
+    if not ends_as_sentence(anchor.text) and not evidence.in_paragraph_of(anchor, nxt):
         # a line (a contact block's "Tél. : …", an address) does not run on into the next
         # paragraph, which makes claims of its own; a sentence may (« Cet accord … » goes on)
         return None

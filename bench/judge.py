@@ -21,6 +21,7 @@ import random
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -30,15 +31,16 @@ JUDGE_SYSTEM = (
 )
 
 
-def probe_model(batch: int):
-    """The bundled model for one-prompt probes: 2 threads, the engine's spin setting."""
+def probe_model(batch: int, path: Path | None = None):
+    """The bundled model (or the GGUF file at ``path``) for one-prompt probes: 2 threads,
+    the engine's spin setting."""
     from llama_cpp import Llama
 
     from settings import Settings, apply_openmp_spin
 
     settings = Settings()
     apply_openmp_spin(settings.llm_omp_spin, "llama_cpp")
-    return Llama(model_path=str(settings.llm_path), n_ctx=2048, n_threads=2,
+    return Llama(model_path=str(path or settings.llm_path), n_ctx=2048, n_threads=2,
                  n_threads_batch=2, n_batch=batch, n_ubatch=batch, verbose=False)  # fmt: skip
 
 

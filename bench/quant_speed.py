@@ -55,10 +55,9 @@ def requantize(source: Path, target: Path, kind: str) -> None:
 
 def reading_seconds(path: Path, tokens: int, batch: int) -> list[float]:
     """Seconds to read a prompt of ``tokens`` tokens from an empty cache, three times."""
-    from llama_cpp import Llama
+    from bench.judge import probe_model
 
-    llm = Llama(model_path=str(path), n_ctx=2048, n_threads=2, n_threads_batch=2,
-                n_batch=batch, n_ubatch=batch, verbose=False)  # fmt: skip
+    llm = probe_model(batch, path)
     text = "La Mission Bassin Minier a participé à plusieurs séminaires d'échanges. " * 60
     prompt = llm.tokenize(text.encode(), add_bos=False)[:tokens]
     out = []
@@ -83,10 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from bench.common import write_result
-    from settings import Settings, apply_openmp_spin
+    from settings import Settings
 
     settings = Settings()
-    apply_openmp_spin(settings.llm_omp_spin, "llama_cpp")
     bundled = reading_seconds(settings.llm_path, args.tokens, settings.llm_batch)
     rows = [{"type": "Q4_K_M (bundled)", "seconds": bundled}]
     with tempfile.TemporaryDirectory() as tmp:

@@ -285,6 +285,16 @@ LABEL_WORDS = 6
 _LIST_ITEM = re.compile(r"^\s*(?:[-–—•*▪·]|\d{1,2}[.)])\s")
 
 
+# How a sentence ends, as opposed to a line of a block ("Tél. : 03 21 …", an address): a
+# full stop, a question or exclamation mark, an ellipsis, or a closing quote after one.
+_SENTENCE_ENDS = (".", "!", "?", "…", "»", "”", '"')
+
+
+def ends_as_sentence(line: str) -> bool:
+    """``line`` ends as a sentence does, not as a label or value line of a block."""
+    return line.rstrip().endswith(_SENTENCE_ENDS)
+
+
 def is_label(line: str) -> bool:
     """A heading, label or name line, read with the line after it."""
     return len(line.split()) < LABEL_WORDS
