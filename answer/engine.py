@@ -200,8 +200,12 @@ class AnswerEngine:
             # What is asked is the follow-up's own ("et quand ?", "qui en était le
             # coordinateur"): not the first kind the joined "previous question + follow-up"
             # names, nor the model's rewording ("Quel était le coordinateur … ?" reads as
-            # no kind at all, and loses the check of who holds the position).
-            question = replace(question, asked=asked.asked)
+            # no kind at all, and loses the check of who holds the position). Whether it
+            # asks who is read from its own words too (``Question.asking``): "qui est la
+            # directrice … et son numéro" asks a number. Session 28, seed dev (179 turns):
+            # 1 follow-up refused -> right (local, replayed), 2 (extractive); held out,
+            # seed test (175 turns): no answer changed.
+            question = replace(question, asked=asked.asked, asking=text)
         if language == "en":
             # the French rewrite made earlier (kept even for a quick answer), else the model's
             translator = yield from writer(translate_messages(question.text), REWRITE_TOKENS)

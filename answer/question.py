@@ -7,7 +7,7 @@ typed object instead of re-tokenising the question.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
@@ -346,6 +346,9 @@ class Question:
     names: tuple[str, ...] = ()  # folded capitalised words and acronyms (not the first word)
     numbers: tuple[str, ...] = ()
     french: str | None = None  # French rewrite of an English question (lexical matching)
+    # a follow-up's own words, when ``text`` is its standalone form (the topic question
+    # joined to it, or the model's rewording): what it asks is read from them
+    asking: str | None = None
 
     @cached_property
     def stems(self) -> frozenset[str]:
@@ -398,11 +401,17 @@ class Question:
         """The question asks for a fax number, not a phone number."""
         return bool(_FAX & set(words(fold(self.match_text))))
 
+    @property
+    def asking_text(self) -> str:
+        """The words that say what is asked: a follow-up's own ("et son numéro ?", not the
+        joined "qui est la directrice … et son numéro ?"), else the question."""
+        return self.asking or self.text
+
     @cached_property
     def asks_person(self) -> bool:
         """The question opens on "qui"/"who": a person or a body is asked for, even when it
         names a channel ("Qui faut-il appeler ?")."""
-        return bool(re.match(r"\W*(?:qui|who)\b", fold(self.text)))
+        return bool(re.match(r"\W*(?:qui|who)\b", fold(self.asking_text)))
 
     @cached_property
     def asks_contact_person(self) -> bool:
@@ -411,7 +420,8 @@ class Question:
         if not _CONTACTING & set(words(fold(self.match_text))):
             return False
         return self.asked == "who" or (
-            self.asked in ("contact", "phone", "email") and bool(_TO_WHOM.search(fold(self.text)))
+            self.asked in ("contact", "phone", "email")
+            and bool(_TO_WHOM.search(fold(self.asking_text)))
         )
 
     @cached_property
@@ -510,9 +520,7 @@ class Question:
 
     def with_french(self, french: str) -> Question:
         """The same question with the French rewrite used for lexical matching."""
-        return Question(
-            self.text, self.language, self.asked, self.terms, self.names, self.numbers, french
-        )
+        return replace(self, french=french)
 
     @cached_property
     def scoring_names(self) -> tuple[str, ...]:

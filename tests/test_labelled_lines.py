@@ -10,6 +10,7 @@ import pytest
 from answer.engine import AnswerEngine
 from answer.facts import items
 from answer.question import analyse
+from answer.types import Message
 from bench.lists_corpus import page
 from evaluation.lists_questions import facts
 from index.service import IndexService
@@ -172,3 +173,17 @@ def test_a_sentence_still_runs_on_into_the_paragraph_it_announces(contact_page) 
         contact_page, "En quelle année le réseau Horizon Vert a-t-il été créé ?", "2015"
     )
     assert "40 jardins" in answer, answer
+
+
+def test_a_follow_up_asking_for_the_number_of_the_person_named_before(contact_page) -> None:
+    # joined to the topic, the follow-up reads "Qui est … ? et son numéro ?": still a
+    # phone question, not a question asking who
+    history = [
+        Message("user", "Qui est le chargé de mission du réseau Horizon Vert ?"),
+        Message("assistant", "Paul Martin [1]."),
+    ]
+    result = contact_page.ask("et son numéro ?", history)
+    assert result.query.startswith("Qui est le chargé de mission")  # the joined question
+    assert result.answerable, result.answer
+    assert "44 55 66" in result.answer, result.answer
+    assert "ateliers" not in result.answer, result.answer
