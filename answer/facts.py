@@ -408,6 +408,10 @@ _AMOUNT_RE = re.compile(
     rf"{_GROUPED}\s?(?:(?:{MAGNITUDES})\s?(?:d'|de )?)?(?:€|euros?\b|eur\b|%|pour ?cent)"
     rf"|{_GROUPED}\s?(?:{MAGNITUDES})(?!\w)"  # "118,2 M€ de FEDER": no \b after the €
 )
+# A count: a number as written, its thousands grouped ("2 877 215 habitants" is one count,
+# not three), and not part of a name or a unit ("CO2", "A1", "COVID-19", "km²", which
+# folding writes "km2"). A rule of how numbers are written, not fitted.
+_COUNT_RE = re.compile(rf"(?<![^\W\d_])(?<![^\W\d_]-){_GROUPED}")
 _YEAR_RE = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
 _DURATION_RE = re.compile(
     r"(?<![\d.,])\d+(?:[.,]\d+)?\s?(?:ans|annees|mois|semaines|jours|siecles|years|months|"
@@ -487,7 +491,7 @@ def items(text: str, asked: str) -> set[str]:
         phones = {m.group() for m in _PHONE_RE.finditer(folded)}
         return {
             n
-            for n in NUMBER_RE.findall(folded)
+            for n in _COUNT_RE.findall(folded)
             if not _YEAR_RE.fullmatch(n) and not any(n in p for p in phones)
         }
     if asked == "date":

@@ -138,6 +138,8 @@ partagés.
 
 Ce réseau compte aujourd'hui 40 jardins dans 6 quartiers.
 
+Les jardins partagés du réseau réduisent les émissions de CO2 des habitants du quartier.
+
 ## Contact
 
 Paul Martin
@@ -187,3 +189,14 @@ def test_a_follow_up_asking_for_the_number_of_the_person_named_before(contact_pa
     assert result.answerable, result.answer
     assert "44 55 66" in result.answer, result.answer
     assert "ateliers" not in result.answer, result.answer
+
+
+def test_a_number_inside_a_name_or_a_unit_is_no_count(contact_page) -> None:
+    # « CO2 » names a gas: the page says the gardens reduce it, never by how many tonnes
+    result = contact_page.ask(
+        "Combien de tonnes de CO2 les jardins du réseau Horizon Vert évitent-ils ?"
+    )
+    assert not result.answerable, result.answer
+    assert items("les émissions de CO2, la route A1, le COVID-19", "count") == set()
+    assert items("une superficie de 3 500 km²", "count") == {"3 500"}
+    assert items("2 877 215 habitants et 172 projets", "count") == {"2 877 215", "172"}
