@@ -119,12 +119,20 @@ def detect_language(text: str) -> Language:
     return "en" if en_score > fr_score else "fr"
 
 
+# An e-mail or web address, written plainly or hidden from robots ("cbertram(at)mission
+# bassinminier(dot)org"): its "at" is no English word, its letters no language at all.
+_ADDRESS = re.compile(
+    r"\S*(?:@|\((?:at|dot)\)|\[(?:at|dot)\]|www\.|https?://)\S*", re.IGNORECASE
+)
+
+
 def language_scores(text: str) -> tuple[float, float]:
     """The French and English evidence of ``text``: its stop words of each language (and
-    French accents); (0, 0) for a text in no language ("2009", "April 23, 2009")."""
+    French accents), addresses left out; (0, 0) for a text in no language ("2009", "April
+    23, 2009", "cbertram(at)missionbassinminier(dot)org")."""
     sw = stop_words()
     fr_score = en_score = 0.0
-    for w in words(text):
+    for w in words(_ADDRESS.sub(" ", text)):
         if w in _AMBIGUOUS:
             continue
         fr_score += w in sw["fr"]

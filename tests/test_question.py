@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from answer.question import analyse, french_rewrite
-from ingest.text import content_terms, fold
+from ingest.text import content_terms, detect_language, fold, in_no_language
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,12 @@ def test_a_nationality_names_a_country_for_a_place_question() -> None:
     )
     # a who question is not answered by a nationality
     assert analyse("qui a mis en place le programme").new_values(text) == set()
+
+
+def test_an_address_is_in_no_language() -> None:
+    # a French reply that is a contact line ("(at)" hides the e-mail from robots) is not
+    # English: its "at" is no English word
+    reply = "- Directrice cbertram(at)missionbassinminier(dot)org [2] - Tel : 03 21 08 72 72 [2]"
+    assert in_no_language(reply)
+    assert detect_language("Quel est le courriel ? contact@example.org") == "fr"
+    assert detect_language("Write to me at john@example.com please") == "en"
