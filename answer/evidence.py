@@ -26,6 +26,7 @@ from ingest.text import (
     is_label,
     is_list_item,
     paragraphs,
+    reveal_addresses,
     sentences,
     squash_spaces,
     stems,
@@ -140,8 +141,8 @@ _KIND_WORDS = {
 }
 _KIND_PATTERNS = {
     "#phone": re.compile(r"(?:\d[\s.()+-]*){8,}"),
-    "#url": re.compile(r"\bwww\.|https?://|\b[\w-]+\.(?:org|com|eu|fr|be|net)\b"),
-    "#email": re.compile(r"\w@\w|\(at\)|\[at\]"),
+    "#url": re.compile(r"\bwww\.|https?://|(?<![@.])\b[\w-]+\.(?:org|com|eu|fr|be|net)\b"),
+    "#email": re.compile(r"\w@\w"),  # on revealed text (ingest.text.reveal_addresses)
 }
 
 
@@ -158,7 +159,8 @@ def _keys(word: str) -> frozenset[str]:
 
 def _value_kinds(sentence: str) -> set[str]:
     """The kinds of contact value a sentence holds."""
-    return {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(sentence)}
+    revealed = reveal_addresses(sentence)
+    return {kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(revealed)}
 
 
 def gather(

@@ -110,3 +110,17 @@ def test_an_address_is_in_no_language() -> None:
     assert in_no_language(reply)
     assert detect_language("Quel est le courriel ? contact@example.org") == "fr"
     assert detect_language("Write to me at john@example.com please") == "en"
+
+
+def test_a_hidden_address_is_read_the_same_everywhere() -> None:
+    # sites hide e-mail addresses from robots in several ways; folding, the language guess
+    # and the e-mail question all read each of them as the plain address
+    asked = analyse("Quelle est l'adresse e-mail de la Mission ?")
+    for hidden in ("cbertram(at)mbm(dot)org", "cbertram [at] mbm [dot] org",
+                   "cbertram (AT) mbm (DOT) org"):  # fmt: skip
+        line = f"Courriel : {hidden}"
+        assert fold(line) == "courriel : cbertram@mbm.org"
+        assert asked.new_values(line) == {"cbertram@mbm.org"}
+        assert in_no_language(hidden)
+    # an "at" among words hides nothing
+    assert fold("Meet us at the fair") == "meet us at the fair"
