@@ -141,7 +141,10 @@ _KIND_WORDS = {
 }
 _KIND_PATTERNS = {
     "#phone": re.compile(r"(?:\d[\s.()+-]*){8,}"),
-    "#url": re.compile(r"\bwww\.|https?://|(?<![@.])\b[\w-]+\.(?:org|com|eu|fr|be|net)\b"),
+    # a host name from its first label ("passerelle.mbm.org"), never an e-mail's domain
+    "#url": re.compile(
+        r"\bwww\.|https?://|(?<![@.\w-])[\w-]+(?:\.[\w-]+)*\.(?:org|com|eu|fr|be|net)\b"
+    ),
     "#email": re.compile(r"\w@\w"),  # on revealed text (ingest.text.reveal_addresses)
 }
 
