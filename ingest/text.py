@@ -36,14 +36,13 @@ def strip_accents(text: str) -> str:
 # An e-mail address hidden from robots: "cbertram(at)missionbassinminier(dot)org",
 # "x [at] y [dot] fr", "x (AT) y". The one reading of it that folding, the language guess
 # and the evidence scorer share.
-_HIDDEN_AT = re.compile(r"\s?[(\[]\s?at\s?[)\]]\s?", re.IGNORECASE)
-_HIDDEN_DOT = re.compile(r"\s?[(\[]\s?dot\s?[)\]]\s?", re.IGNORECASE)
+_HIDDEN = re.compile(r"\s?[(\[]\s?(at|dot)\s?[)\]]\s?", re.IGNORECASE)
 
 
 def reveal_addresses(text: str) -> str:
     """``text`` with its hidden e-mail addresses written plainly ("x(at)y(dot)org" ->
     "x@y.org")."""
-    return _HIDDEN_DOT.sub(".", _HIDDEN_AT.sub("@", text))
+    return _HIDDEN.sub(lambda m: "@" if m.group(1).lower() == "at" else ".", text)
 
 
 def fold(text: str) -> str:
