@@ -304,6 +304,12 @@ _ASKS_END = re.compile(
     r"avant quelle date|clotur\w*|deadline|until when|closing date|last day|due date|"
     r"close[sd]?|termine\w*|finit|finissent|ferme\w*|ends?|expire\w*)\b"
 )
+# A date question asking when something starts: in a follow-up's own words ("et quand
+# ouvre-t-il ?"), it overrides an end asked before. A lexicon of both languages, not fitted.
+_ASKS_START = re.compile(
+    r"\b(?:commenc\w*|debut\w*|demarr\w*|ouvr\w*|ouverture|lanc\w*|start\w*|begin\w*|"
+    r"began|begun|opens?|opening|opened|launch\w*)\b"
+)
 _END_WORDS = re.compile(
     r"\b(?:clotur\w*|limite|butoir|jusqu'(?:a|au)|au plus tard|avant le|deadline|closing|"
     r"close[sd]?|until|due|fin|termin\w*|ferm\w*|ends?|expir\w*)\b"
@@ -424,15 +430,29 @@ class Question:
             and bool(_TO_WHOM.search(fold(self.asking_text)))
         )
 
+    def _says(self, pattern: re.Pattern[str], unless: re.Pattern[str] | None = None) -> bool:
+        """Whether the question says ``pattern``: a follow-up's own words decide when they
+        say it, or say ``unless`` (its opposite); else the standalone text, which inherits
+        from the question before ("et pour le second appel, quand ?" after "date limite"
+        still asks an end; "et quand ouvre-t-il ?" does not)."""
+        if self.asking is not None:
+            own = fold(self.asking)
+            if pattern.search(own):
+                return True
+            if unless is not None and unless.search(own):
+                return False
+        return bool(pattern.search(fold(self.text)))
+
     @cached_property
     def asks_end(self) -> bool:
-        """A date question asking when something ends (``_ASKS_END``)."""
-        return self.asked == "date" and bool(_ASKS_END.search(fold(self.text)))
+        """A date question asking when something ends (``_ASKS_END``), not when it
+        starts (``_ASKS_START``)."""
+        return self.asked == "date" and self._says(_ASKS_END, _ASKS_START)
 
     @cached_property
     def asks_max(self) -> bool:
         """An amount question asking for a ceiling (``_ASKS_MAX``)."""
-        return self.asked == "amount" and bool(_ASKS_MAX.search(fold(self.text)))
+        return self.asked == "amount" and self._says(_ASKS_MAX)
 
     def marks_max(self, text: str) -> bool:
         """``text`` marks its amount as a ceiling ("Jusqu'à 20 000 €", "plafonné à")."""
@@ -473,18 +493,17 @@ class Question:
     def _asks_money(self) -> bool:
         """An amount question about a sum of money, not a rate: it names money
         (``_ASKS_MONEY``) or asks a ceiling, and asks no rate (``_ASKS_RATE``)."""
-        folded = fold(self.text)
         return (
             self.asked == "amount"
-            and not _ASKS_RATE.search(folded)
-            and (bool(_ASKS_MONEY.search(folded)) or self.asks_max)
+            and not self._says(_ASKS_RATE, _ASKS_MONEY)
+            and (self._says(_ASKS_MONEY, _ASKS_RATE) or self.asks_max)
         )
 
     @cached_property
     def _asks_duration(self) -> bool:
         """A date question that a duration answers (read once: every retrieved sentence's
         values are asked for)."""
-        return self.asked == "date" and bool(_ASKS_DURATION.search(fold(self.text)))
+        return self.asked == "date" and self._says(_ASKS_DURATION)
 
     @cached_property
     def acronyms(self) -> tuple[str, ...]:

