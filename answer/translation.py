@@ -112,25 +112,56 @@ def _checked(
 ) -> tuple[str, int, int] | None:
     """``checked``'s reply, with how many of how many pairs passed."""
     english = restore_names(english, french)
-    low, high = LENGTH_RATIO
-    if not english or not low * len(french) <= len(english) <= high * len(french):
-        return None
-    if not _reads_english(english, french):
+    if not english or not _reads_english(english, french):
         return None
     en, fr = split_sentences(english), split_sentences(french)
     groups = _alignment([u.text for u in en], [u.text for u in fr])
     if groups is None:
         return None
+    covered = groups[-1][1][1]  # the French sentences the translation reached
+    low, high = LENGTH_RATIO
+    source = " ".join(u.text for u in fr[:covered])
+    if not low * len(source) <= len(english) <= high * len(source):
+        return None
     pairs = _joined(groups, [u.text for u in en], [u.text for u in fr])
-    cosines = similarities(embed, pairs)
-    out, passed = [], 0
-    for ((a, b), _french_span), (e, f), cos in zip(groups, pairs, cosines, strict=True):
-        if keeps_facts(e, f, asked) and cos >= MIN_COSINE:
-            passed += 1
+    ok = [
+        keeps_facts(e, f, asked) and cos >= MIN_COSINE
+        for (e, f), cos in zip(pairs, similarities(embed, pairs), strict=True)
+    ]
+    _rejoin_moved_boundaries(groups, pairs, ok, embed, asked)
+    out = []
+    for ((a, b), _french_span), (_e, f), passed in zip(groups, pairs, ok, strict=True):
+        if passed:
             out += [u.prefix + u.text + u.sep for u in en[a:b]]
         else:
             out += [en[a].prefix + f + en[b - 1].sep]
-    return "".join(out).strip(), passed, len(groups)
+    out += [" " + u.text + u.sep for u in fr[covered:]]  # where the translation stopped
+    return "".join(out).strip(), sum(ok), len(groups) + len(fr) - covered
+
+
+def _rejoin_moved_boundaries(
+    groups: list[Group],
+    pairs: list[tuple[str, str]],
+    ok: list[bool],
+    embed: BaseEmbedding,
+    asked: Sequence[str],
+) -> None:
+    """Two neighbouring pairs that both fail pass together when the translation moved the
+    boundary between their sentences (« … à la demande de l'Etat français qui a signé en
+    2004 un accord … » ended one English sentence early, and the next one began with the
+    rest): both sentences joined on each side are checked as one pair, by the same rules.
+    Updates ``ok`` in place."""
+    i = 0
+    while i + 1 < len(pairs):
+        if ok[i] or ok[i + 1]:
+            i += 1
+            continue
+        joined = (f"{pairs[i][0]} {pairs[i + 1][0]}", f"{pairs[i][1]} {pairs[i + 1][1]}")
+        if keeps_facts(*joined, asked) and similarities(embed, [joined])[0] >= MIN_COSINE:
+            ok[i] = ok[i + 1] = True
+            i += 2
+        else:
+            i += 1
 
 
 # Fewer words than this and the language detector cannot tell ("April 23, 2009 [1]" was
@@ -236,11 +267,14 @@ _MOVES = ((1, 1), (2, 1))
 
 
 def aligned(english: str, french: str) -> list[tuple[str, str]] | None:
-    """The (English, French) sentence pairs of ``_alignment``, None when they do not align."""
+    """The (English, French) sentence pairs of ``_alignment``, None when they do not align
+    to the end of both texts."""
     en = [u.text for u in split_sentences(english)]
     fr = [u.text for u in split_sentences(french)]
     groups = _alignment(en, fr)
-    return None if groups is None else _joined(groups, en, fr)
+    if groups is None or groups[-1][1][1] != len(fr):
+        return None
+    return _joined(groups, en, fr)
 
 
 Group = tuple[tuple[int, int], tuple[int, int]]  # English [a, b) against French [c, d)
@@ -253,8 +287,10 @@ def _joined(groups: list[Group], en: list[str], fr: list[str]) -> list[tuple[str
 
 def _alignment(en: list[str], fr: list[str]) -> list[Group] | None:
     """The sentence pairs: one to one when the counts agree, else the cheapest alignment
-    by length where a pair may hold two English sentences for one French (a split); None
-    when none reaches both ends (a sentence dropped or joined). Written here (Gale and
+    by length where a pair may hold two English sentences for one French (a split),
+    ending on the last English sentence and the furthest French one it can reach (a
+    translation that stopped short covers the first French sentences); None without an
+    English sentence. Written here (Gale and
     Church's length alignment, a few lines) because the aligners on PyPI want a model or
     a C++ build."""
     if len(en) == len(fr):
@@ -273,9 +309,12 @@ def _alignment(en: list[str], fr: list[str]) -> list[Group] | None:
                 options.append((best[before][0] + mismatch + joined, before))
             if options:
                 best[(i, j)] = min(options)
-    end = (len(en), len(fr))
-    if end not in best or end == (0, 0):
+    # a translation that stopped short ends where its last sentence aligns: the French
+    # sentences after it are shown as written
+    reached = [j for j in range(len(fr), 0, -1) if (len(en), j) in best]
+    if not en or not reached:
         return None
+    end = (len(en), reached[0])
     groups: list[Group] = []
     while end != (0, 0):
         before = best[end][1]

@@ -314,3 +314,34 @@ def test_a_translated_region_name_is_written_back_as_the_passage_writes_it(
     # only a capitalised tail of the name is a name: "Pas-de-Calais" alone stays as it is
     alone = "Pas-de-Calais continued this approach [1]."
     assert restore_names(alone, french) == alone
+
+
+def test_a_translation_that_moved_a_sentence_boundary_or_stopped_short_keeps_its_english(
+    index_service,
+) -> None:
+    """The model ended a sentence early and began the next with the rest: the two pairs
+    fail one to one and pass joined. A translation that stopped after its first sentence
+    keeps it, and the sentences it did not reach are shown as written."""
+    embed = index_service.embed_model
+    french = (
+        "La Région s’est engagée dans une coopération avec le Brésil à la demande de l’Etat "
+        "français, qui a signé en 2004 un accord sur la formation de techniciens [1]. "
+        "Cet accord a conduit au programme « Mosaïques d’Aires Protégées » [1]. "
+        "9 sites brésiliens ont été identifiés [2]."
+    )
+    moved = (
+        "The Region engaged in a cooperation with Brazil at the request of the French State. "
+        "The French State signed in 2004 an agreement on the training of technicians [1], "
+        "which led to the « Mosaïques d’Aires Protégées » programme [1]. "
+        "9 Brazilian sites were identified [2]."
+    )
+    assert checked(moved, french, embed) == moved
+    short = "The Region engaged in a cooperation with Brazil at the request of the French " \
+        "State, which signed in 2004 an agreement on the training of technicians [1]."
+    shown = checked(short, french, embed)
+    assert shown is not None and shown.startswith(short), shown
+    assert shown.endswith("9 sites brésiliens ont été identifiés [2]."), shown
+    assert not faithful(short, french, embed)
+    # a lost number still fails, joined or not
+    wrong = moved.replace("2004", "2006")
+    assert checked(wrong, french, embed) != wrong
