@@ -11,7 +11,7 @@ Hand-written: no installed library finds acronym definitions in French text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ingest.text import fold, folded_stop_words, words
 
@@ -24,6 +24,7 @@ _ASKS_MEANING = re.compile(
 # passage writes it in capitals ("BMU"), whatever the question's case. Apostrophes and
 # hyphens split it ("MBM's" asks about MBM), unlike ``ingest.text.words``.
 _TOKEN = re.compile(r"\b\w{2,8}\b")
+_WORD = re.compile(r"\b\w{2,10}\b")  # a word that may be an acronym (``ingest.text.acronyms_in``)
 SPAN_WORDS = 24  # words read on each side of an acronym: a bound on an expansion, not fitted
 
 
@@ -103,3 +104,22 @@ def expansions(sentence: str, only: Sequence[str]) -> list[str]:
         if fold(m.group()) in only
     )
     return [" ".join(span) for span in spans if span]
+
+
+def written(question: str, known: Mapping[str, str]) -> str:
+    """``question`` with each word typed in lower case that the documents write as an
+    acronym (``known``, by folded form) written as they do: "involved in rescue" ->
+    "involved in RESCUE". The model translating the question keeps acronyms as written,
+    and cannot know that a lower-case "rescue" is one (it wrote « à la rescousse »). Stop
+    words are left alone."""
+    if not known:
+        return question
+
+    def cased(match: re.Match[str]) -> str:
+        word = match.group()
+        folded = fold(word)
+        if word.islower() and folded in known and folded not in folded_stop_words():
+            return known[folded]
+        return word
+
+    return _WORD.sub(cased, question)

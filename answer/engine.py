@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import replace
 
-from answer import decision, fallback, translation
+from answer import acronyms, decision, fallback, translation
 from answer.citations import answers_asked, check_answer, model_claims, supporting_span
 from answer.condense import REWRITE_TOKENS, condense, leans_on_history
 from answer.errors import EmptyQuestion, GeneratorUnavailable, QuestionTooLong
@@ -208,9 +208,11 @@ class AnswerEngine:
             question = replace(question, asked=asked.asked, asking=text)
         if language == "en":
             # the French rewrite made earlier (kept even for a quick answer), else the model's
-            translator = yield from writer(translate_messages(question.text), REWRITE_TOKENS)
+            # the documents' acronyms typed in lower case ("rescue") written as they are
+            cased = acronyms.written(question.text, self.index.acronyms())
+            translator = yield from writer(translate_messages(cased), REWRITE_TOKENS)
             if translator is not None:
-                question = question.with_french(self._french(question.text, translator))
+                question = question.with_french(self._french(cased, translator))
                 timings["translate"] = ms()
         query = question.text
         # what the model answers and the checks read: the French rewrite of an English

@@ -141,17 +141,22 @@ def _rewrites() -> dict[str, str]:
     return CallsFile(cache_dir("replay") / "calls.json").calls
 
 
-def _french(question: str, kept: dict[str, str]) -> str | None:
+def _french(
+    question: str, kept: dict[str, str], known: dict[str, str] | None = None
+) -> str | None:
     """The French rewrite the engine matches an English question with at run time
-    (``engine._french``), read from ``kept``; None when no live run asked it. Without it
-    an English question was collected with other passages and other features than it
-    gets when answered (before session 22)."""
+    (``engine._french``, asked with the ``known`` acronyms written as the documents
+    write them), read from ``kept``; None when no live run asked it. Without it an
+    English question was collected with other passages and other features than it gets
+    when answered (before session 22)."""
+    from answer.acronyms import written
     from answer.condense import REWRITE_TOKENS
     from answer.generators.memo import prompt_key
     from answer.prompts import translate_messages
 
-    raw = kept.get(prompt_key(translate_messages(question), REWRITE_TOKENS))
-    return None if raw is None else french_rewrite(question, raw)
+    cased = written(question, known or {})
+    raw = kept.get(prompt_key(translate_messages(cased), REWRITE_TOKENS))
+    return None if raw is None else french_rewrite(cased, raw)
 
 
 def _question(row: dict) -> Question:
@@ -162,7 +167,7 @@ def _question(row: dict) -> Question:
 
 def _sample(item: Item, settings, index, kept: dict[str, str]) -> dict:
     """The collected question: its labels, the gate's verdict and the retrieved passages."""
-    french = _french(item.question, kept) if item.lang == "en" else None
+    french = _french(item.question, kept, index.acronyms()) if item.lang == "en" else None
     row = {"set": item.set, "id": item.id, "question": item.question, "french": french,
            "answerable": item.answerable, "quote": item.quote, "keys": item.keys,
            "spans": item.spans, "gate": False, "passages": []}  # fmt: skip

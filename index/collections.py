@@ -200,6 +200,9 @@ class ScopedIndex:
     def status(self) -> dict:
         return self.index.status()
 
+    def acronyms(self) -> dict[str, str]:
+        return self.index.acronyms(self.scope)
+
     @property
     def embed_model(self):
         """The index's embedding model: it reads no documents (the translation check

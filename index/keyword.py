@@ -25,7 +25,7 @@ from llama_index.core.schema import NodeWithScore
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from index.collections import METADATA_KEY, Scope
-from ingest.text import stemmer, strip_accents
+from ingest.text import acronyms_in, stemmer, strip_accents
 
 # bm25s and scipy are imported when an index is built: commands that only inspect the
 # index (``passerelle status``, health checks) never pay for them.
@@ -136,6 +136,7 @@ class KeywordIndex:
         self.fingerprint = fingerprint(ids)
         self.positions = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self._masks: dict[frozenset[str], np.ndarray] = {}  # by scope
+        self._acronyms: dict[Scope, dict[str, str]] = {}  # by scope
         # k1/b and the title + heading in each chunk's text were measured on PIAF
         # (bench/retrieval.py): the dense side embeds them too.
         self._bm25 = bm25s.BM25(k1=0.9, b=0.4)
@@ -157,6 +158,19 @@ class KeywordIndex:
                 [float(m.get(METADATA_KEY) in scope) for m in self.metadatas], dtype=np.float32
             )
         return self._masks[scope]
+
+    def acronyms(self, scope: Scope = None) -> dict[str, str]:
+        """The acronyms the chunks of ``scope`` write (``ingest.text.acronyms_in``), by
+        folded form; read once per index and scope."""
+        if scope not in self._acronyms:
+            keep = self.mask(scope)
+            found: dict[str, str] = {}
+            for i, text in enumerate(self.texts):
+                if keep is None or keep[i]:
+                    for folded, written in acronyms_in(text).items():
+                        found.setdefault(folded, written)
+            self._acronyms[scope] = found
+        return self._acronyms[scope]
 
     def search_ngrams(self, query: str, k: int, scope: Scope = None) -> list[tuple[int, float]]:
         """Positions and n-gram cosine scores of the best ``k`` chunks (score > 0 only),

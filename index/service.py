@@ -214,6 +214,11 @@ class IndexService:
                 self._keyword_stamp = stamp
             return self._keyword
 
+    def acronyms(self, collections: Scope = None) -> dict[str, str]:
+        """The acronyms the indexed chunks (of ``collections``) write, by folded form:
+        {"rescue": "RESCUE"}."""
+        return self.keyword_index().acronyms(collections)
+
     def docstore(self) -> SimpleDocumentStore:
         """The docstore (read-only use), parsed again only when its file changed."""
         with self._lock:

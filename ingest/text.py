@@ -121,6 +121,24 @@ def folded_stop_words() -> frozenset[str]:
     return frozenset(fold(w) for w in sw["fr"] | sw["en"])
 
 
+# A word written in capitals, 2 to 10 characters with at least two letters ("RESCUE",
+# "MBM", "COSANTRAN"), on a line that also writes lower case: a heading typed in capitals
+# ("LA MISSION") names nothing.
+_CAPITALS = re.compile(r"(?<![\w'’-])[A-Z][A-Z0-9]{1,9}(?![\w-])")
+_LOWER = re.compile(r"[a-zß-ÿ]")
+
+
+def acronyms_in(text: str) -> dict[str, str]:
+    """The acronyms ``text`` writes, by folded form: {"rescue": "RESCUE"}."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if _LOWER.search(line):
+            for w in _CAPITALS.findall(line):
+                if sum(c.isalpha() for c in w) >= 2:
+                    found.setdefault(fold(w), w)
+    return found
+
+
 def detect_language(text: str) -> Language:
     """French or English, by counting each language's stop words (French wins ties).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from answer.acronyms import written
 from answer.engine import AnswerEngine
 from answer.facts import split_sentences, with_markers
 from answer.prompts import EXTRACTIVE_LEAD, NEAREST_FACTS, NOT_GIVEN
@@ -17,6 +18,7 @@ from answer.translation import (
     with_source_citations,
 )
 from index.collections import DEFAULT_COLLECTION
+from ingest.text import acronyms_in
 from settings import Settings
 
 ASKED = "When did the Mission Bassin Minier start its links with the European Union?"
@@ -40,6 +42,7 @@ class Translator:
         self.translation = translation
         self.answer = answer
         self.translated: list[str] = []
+        self.rewritten: list[str] = []  # the questions asked to be put into French
 
     def stream(self, messages, max_tokens=None):
         prompt = messages[-1]["content"]
@@ -49,6 +52,7 @@ class Translator:
             self.translated.append(prompt)
             yield self.translation
         else:  # the question's French rewrite: none
+            self.rewritten.append(prompt)
             yield ""
 
 
@@ -345,3 +349,22 @@ def test_a_translation_that_moved_a_sentence_boundary_or_stopped_short_keeps_its
     # a lost number still fails, joined or not
     wrong = moved.replace("2004", "2006")
     assert checked(wrong, french, embed) != wrong
+
+
+def test_an_acronym_typed_in_lower_case_is_asked_for_translation_as_the_documents_write_it(
+    ask,
+) -> None:
+    """"involved in rescue": the model translating the question cannot know "rescue" is
+    the RESCUE programme (it wrote « à la rescousse »); the documents write it in capitals,
+    so the question it is given does too. Other words, and stop words, keep their case."""
+    _result, model = ask("which british regions were involved in rescue", "")
+    assert model.rewritten, "the English question was not put into French"
+    assert "which british regions were involved in RESCUE" in model.rewritten[0]
+    assert acronyms_in("Le programme RESCUE (2002-2005) et la MBM.\nLA MISSION\n") == {
+        "rescue": "RESCUE", "mbm": "MBM",
+    }  # fmt: skip
+    known = {"rescue": "RESCUE", "mbm": "MBM", "ici": "ICI"}
+    assert written("what did the mbm do, and is it here?", known) == (
+        "what did the MBM do, and is it here?"
+    )
+    assert written("Rescue and MBM", known) == "Rescue and MBM"  # typed capitalised: as typed
