@@ -149,15 +149,22 @@ def _rejoin_moved_boundaries(
     """Two neighbouring pairs that both fail pass together when the translation moved the
     boundary between their sentences (« … à la demande de l'Etat français qui a signé en
     2004 un accord … » ended one English sentence early, and the next one began with the
-    rest): both sentences joined on each side are checked as one pair, by the same rules.
+    rest): both sentences joined on each side are checked as one pair, by the same rules,
+    and of a length within ``LENGTH_RATIO`` of their source (a sentence dropped and another
+    split in two also gives two failing pairs; the joined English then falls short).
     Updates ``ok`` in place."""
+    low, high = LENGTH_RATIO
     i = 0
     while i + 1 < len(pairs):
         if ok[i] or ok[i + 1]:
             i += 1
             continue
         joined = (f"{pairs[i][0]} {pairs[i + 1][0]}", f"{pairs[i][1]} {pairs[i + 1][1]}")
-        if keeps_facts(*joined, asked) and similarities(embed, [joined])[0] >= MIN_COSINE:
+        if (
+            low * len(joined[1]) <= len(joined[0]) <= high * len(joined[1])
+            and keeps_facts(*joined, asked)
+            and similarities(embed, [joined])[0] >= MIN_COSINE
+        ):
             ok[i] = ok[i + 1] = True
             i += 2
         else:

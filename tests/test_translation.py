@@ -349,6 +349,21 @@ def test_a_translation_that_moved_a_sentence_boundary_or_stopped_short_keeps_its
     # a lost number still fails, joined or not
     wrong = moved.replace("2004", "2006")
     assert checked(wrong, french, embed) != wrong
+    # a long sentence dropped and the one before split in two: two pairs fail, and the
+    # joined English is too short for its source
+    long_french = (
+        "La Région s’est engagée dans une coopération avec le Brésil [1]. Cet accord a "
+        "conduit au programme « Mosaïques d’Aires Protégées », qui vise à permettre la "
+        "protection des espaces sensibles tout en favorisant le développement de ces "
+        "territoires, dans un cadre partenarial associant les parcs et les régions [1]. "
+        "9 sites brésiliens ont été identifiés [2]."
+    )
+    dropped = (
+        "The Region engaged [1]. It did so in a cooperation with Brazil [1]. "
+        "9 Brazilian sites were identified [2]."
+    )
+    shown = checked(dropped, long_french, embed)
+    assert shown is None or "Cet accord a conduit" in shown, shown
 
 
 def test_an_acronym_typed_in_lower_case_is_asked_for_translation_as_the_documents_write_it(
