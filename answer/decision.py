@@ -24,7 +24,7 @@ from answer import acronyms
 from answer.evidence import Evidence, Sentence
 from answer.facts import items
 from answer.question import Question
-from ingest.text import content_terms, fold, is_label, stems
+from ingest.text import content_terms, ends_as_sentence, fold, is_label, stems
 
 MODEL_FILE = Path(__file__).with_name("decision.json")
 PAIR_WINDOW = 3  # content words apart for two question terms to count as kept together
@@ -257,6 +257,8 @@ def _line_rule(question: Question) -> Callable[[Sentence, Evidence, Question], b
         return _gives_contact
     if question.asks_end:
         return _gives_end
+    if question.asks_start:
+        return _gives_start
     if question.asks_max:
         return _gives_max
     return None
@@ -277,6 +279,19 @@ def _gives_end(s: Sentence, evidence: Evidence, question: Question) -> bool:
     """``s`` gives a date it marks as an end ("Clôture des candidatures : 26 octobre"), in a
     document about the question's subject: the answer to "Jusqu'à quand … ?"."""
     return question.marks_end(s.text) and _gives_on_page(s, evidence, question)
+
+
+def _gives_start(s: Sentence, evidence: Evidence, question: Question) -> bool:
+    """``s`` is a value line (it does not end as a sentence) giving a date it marks only as
+    a start ("- Ouverture de l'appel à projets : 1 mars 2025"), in a document about the
+    question's subject: the answer to "Quand ouvre … ?". A sentence of prose marking a
+    start (« … accompagne les initiatives locales depuis 2021. ») says since when
+    something exists, not when a call opens: the decision alone judges it."""
+    return (
+        question.starts_only(s.text)
+        and not ends_as_sentence(s.text)
+        and _gives_on_page(s, evidence, question)
+    )
 
 
 def _gives_max(s: Sentence, evidence: Evidence, question: Question) -> bool:

@@ -304,11 +304,15 @@ _ASKS_END = re.compile(
     r"avant quelle date|clotur\w*|deadline|until when|closing date|last day|due date|"
     r"close[sd]?|termine\w*|finit|finissent|ferme\w*|ends?|expire\w*)\b"
 )
-# A date question asking when something starts: in a follow-up's own words ("et quand
-# ouvre-t-il ?"), it overrides an end asked before. A lexicon of both languages, not fitted.
+# A date question asking when something starts ("Quand ouvre l'appel à projets ?", "date
+# d'ouverture", "À partir de quand … ?"); in a follow-up's own words ("et quand ouvre-t-il
+# ?") it overrides an end asked before. A lexicon of both languages, not fitted. "depuis
+# quand" asks a duration or a start alike (« depuis plus de 20 ans »): not here.
 _ASKS_START = re.compile(
-    r"\b(?:commenc\w*|debut\w*|demarr\w*|ouvr\w*|ouverture|lanc\w*|start\w*|begin\w*|"
-    r"began|begun|opens?|opening|opened|launch\w*)\b"
+    r"\b(?:commenc\w*|debut(?:e|er|ent|era|ait|ant)?|demarr\w*|ouvr(?:e|ent|ira|ir|ait)|"
+    r"ouverte?s?|ouverture|lance[rs]?|lancent|lancee?s?|lancement|a partir de quand|"
+    r"start(?:s|ed|ing)?|begin(?:s|ning)?|began|begun|opens?|opening|opened|"
+    r"launch(?:es|ed|ing)?|from when)\b"
 )
 _END_WORDS = re.compile(
     r"\b(?:clotur\w*|limite|butoir|jusqu'(?:a|au)|au plus tard|avant le|deadline|closing|"
@@ -328,6 +332,8 @@ _MAX_WORDS = re.compile(
     r"\b(?:jusqu'(?:a|au)|maximum|maximal\w*|max|plafon\w*|au plus|up to|at most|ceiling|"
     r"capped)\b"
 )
+# the words of the line rules: not what a labelled line's section must be about
+_RULE_WORDS = (_ASKS_END, _END_WORDS, _ASKS_START, _MAX_WORDS)
 # An amount question naming money ("combien d'euros", "le montant", "how much money",
 # "combien peut-on toucher") or asking a ceiling, and not a rate: a share (« 60 % des
 # dépenses ») does not answer it.
@@ -450,6 +456,12 @@ class Question:
         return self.asked == "date" and self._says(_ASKS_END, _ASKS_START)
 
     @cached_property
+    def asks_start(self) -> bool:
+        """A date question asking when something starts (``_ASKS_START``), not when it
+        ends."""
+        return self.asked == "date" and not self.asks_end and self._says(_ASKS_START, _ASKS_END)
+
+    @cached_property
     def asks_max(self) -> bool:
         """An amount question asking for a ceiling (``_ASKS_MAX``)."""
         return self.asked == "amount" and self._says(_ASKS_MAX)
@@ -471,13 +483,13 @@ class Question:
     @cached_property
     def line_subject(self) -> tuple[str, ...]:
         """The subject terms but the words of getting in touch ("appeler", "joindre"), of an
-        end ("limite", "clôture") or of a ceiling ("maximal"): what a labelled line's
-        section must be about."""
+        end ("limite", "clôture"), a start ("ouvre") or a ceiling ("maximal"): what a
+        labelled line's section must be about."""
         kept = tuple(
             t
             for t in self.subject_terms
             if fold(t) not in _CONTACTING
-            and not any(p.search(fold(t)) for p in (_ASKS_END, _END_WORDS, _MAX_WORDS))
+            and not any(p.search(fold(t)) for p in _RULE_WORDS)
         )
         return kept or self.subject_terms
 

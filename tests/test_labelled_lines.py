@@ -81,20 +81,41 @@ def test_a_deadline_is_the_line_marked_as_an_end_never_a_start(pages) -> None:
 
 def test_a_follow_up_asking_when_it_opens_does_not_inherit_the_deadline(pages) -> None:
     """Condensed without a model, the follow-up is the deadline question joined to it:
-    what it asks (a start, not an end) is read from its own words. No rule answers a start
-    from its line, so it may be refused; the closing date given as the opening one is what
-    the joined reading did."""
+    what it asks (a start, not an end) is read from its own words; the joined reading gave
+    the closing date as the opening one."""
     engine, read = pages
     f = read[20]
     first = f"Quelle est la date limite pour déposer un dossier au {_programme(f)} ?"
     history = [Message("user", first), Message("assistant", _answered(engine, first, f["closing"]))]
     opening = re.search(r"Ouverture de l'appel à projets : (.+)", page(20)[1]).group(1).strip()
     result = engine.ask("et quand l'appel à projets ouvre-t-il ?", history)
-    assert f["closing"] not in result.answer, result.answer
-    assert opening in result.answer or not result.answerable, result.answer
+    assert result.answerable, result.answer
+    assert result.answer.index(opening) < result.answer.find(f["closing"]) or (
+        f["closing"] not in result.answer
+    ), result.answer
     # a follow-up saying neither keeps the end asked before
     again = engine.ask("et pour ce programme, quand ?", history)
     assert f["closing"] in again.answer, again.answer
+
+
+def test_when_a_call_opens_is_the_line_marked_as_a_start_never_an_end(pages) -> None:
+    """"Quand ouvre l'appel à projets ?" is answered by the calendar line marked as a start
+    (« Ouverture … : 1 mars 2025 »), not by the page's prose « … depuis 2021. » nor by the
+    closing line."""
+    engine, read = pages
+    for n in PAGES:
+        f = read[n]
+        opening = re.search(r"Ouverture de l'appel à projets : (.+)", page(n)[1]).group(1)
+        for question in (
+            f"Quand ouvre l'appel à projets du {_programme(f)} ?",
+            f"À partir de quand peut-on candidater au {_programme(f)} ?",
+        ):
+            answer = _answered(engine, question, opening.strip())
+            first_line = answer.split("\n")[0]
+            assert opening.strip() in first_line and f["closing"] not in first_line, answer
+    question = analyse("Quand ouvre l'appel à projets ?")
+    assert question.asks_start and not question.asks_end
+    assert not analyse("Jusqu'à quand le dépôt est-il ouvert ?").asks_start
 
 
 def test_a_ceiling_in_euros_is_the_amount_marked_as_one_not_a_rate(pages) -> None:
