@@ -33,8 +33,10 @@ _ASKED_PATTERNS: list[tuple[Asked, re.Pattern[str]]] = [
     (
         "phone",
         re.compile(
-            r"\b(?:telephone|telephoniques?|tel|phone|numero(?! de projet)|call|appeler|dial|"
-            r"composer|fax|telecopie)\b"
+            r"\b(?:telephone|telephoniques?|tel|phone|numero(?! de projet)|appeler|dial|"
+            r"composer|fax|telecopie|"
+            # "call for projects" is no phone call
+            r"call(?! for (?:projects?|proposals?|applications?|tenders?|bids?)\b))\b"
         ),
     ),
     (

@@ -109,6 +109,8 @@ def test_when_a_call_opens_is_the_line_marked_as_a_start_never_an_end(pages) -> 
         for question in (
             f"Quand ouvre l'appel à projets du {_programme(f)} ?",
             f"À partir de quand peut-on candidater au {_programme(f)} ?",
+            # "call for projects" is no phone call (it was read as one: a phone line)
+            f"When does the call for projects of the {_programme(f)} open?",
         ):
             answer = _answered(engine, question, opening.strip())
             first_line = answer.split("\n")[0]
