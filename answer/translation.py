@@ -119,9 +119,7 @@ def _checked(
     if groups is None:
         return None
     covered = groups[-1][1][1]  # the French sentences the translation reached
-    low, high = LENGTH_RATIO
-    source = " ".join(u.text for u in fr[:covered])
-    if not low * len(source) <= len(english) <= high * len(source):
+    if not _plausible_length(english, " ".join(u.text for u in fr[:covered])):
         return None
     pairs = _joined(groups, [u.text for u in en], [u.text for u in fr])
     ok = [
@@ -139,6 +137,12 @@ def _checked(
     return "".join(out).strip(), sum(ok), len(groups) + len(fr) - covered
 
 
+def _plausible_length(english: str, french: str) -> bool:
+    """``english`` is within ``LENGTH_RATIO`` of the length of its source ``french``."""
+    low, high = LENGTH_RATIO
+    return low * len(french) <= len(english) <= high * len(french)
+
+
 def _rejoin_moved_boundaries(
     groups: list[Group],
     pairs: list[tuple[str, str]],
@@ -153,7 +157,6 @@ def _rejoin_moved_boundaries(
     and of a length within ``LENGTH_RATIO`` of their source (a sentence dropped and another
     split in two also gives two failing pairs; the joined English then falls short).
     Updates ``ok`` in place."""
-    low, high = LENGTH_RATIO
     i = 0
     while i + 1 < len(pairs):
         if ok[i] or ok[i + 1]:
@@ -161,7 +164,7 @@ def _rejoin_moved_boundaries(
             continue
         joined = (f"{pairs[i][0]} {pairs[i + 1][0]}", f"{pairs[i][1]} {pairs[i + 1][1]}")
         if (
-            low * len(joined[1]) <= len(joined[0]) <= high * len(joined[1])
+            _plausible_length(*joined)
             and keeps_facts(*joined, asked)
             and similarities(embed, [joined])[0] >= MIN_COSINE
         ):
