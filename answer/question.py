@@ -310,6 +310,10 @@ _ASKS_END = re.compile(
 # d'ouverture", "À partir de quand … ?"); in a follow-up's own words ("et quand ouvre-t-il
 # ?") it overrides an end asked before. A lexicon of both languages, not fitted. "depuis
 # quand" asks a duration or a start alike (« depuis plus de 20 ans »): not here.
+# Checked (session 30, nothing chosen on it): the decision data (2,771 seed and PIAF
+# questions, dev and held-out test) and the list sets (540 templated, 540 blind-worded):
+# no answer changed; start questions on the 60 list pages, 3 wordings written for the
+# rule: 0 -> 90 of 90 answered with the opening line on each half.
 _ASKS_START = re.compile(
     r"\b(?:commenc\w*|debut(?:e|er|ent|era|ait|ant)?|demarr\w*|ouvr(?:e|ent|ira|ir|ait)|"
     r"ouverte?s?|ouverture|lance[rs]?|lancent|lancee?s?|lancement|a partir de quand|"
@@ -442,7 +446,9 @@ class Question:
         """Whether the question says ``pattern``: a follow-up's own words decide when they
         say it, or say ``unless`` (its opposite); else the standalone text, which inherits
         from the question before ("et pour le second appel, quand ?" after "date limite"
-        still asks an end; "et quand ouvre-t-il ?" does not)."""
+        still asks an end; "et quand ouvre-t-il ?" does not). A rule of reading, not
+        fitted; session 30, seed test (175 turns, held out) and dev (179): no answer
+        changed, `local` replayed and `extractive`."""
         if self.asking is not None:
             own = fold(self.asking)
             if pattern.search(own):
